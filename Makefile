@@ -18,6 +18,9 @@ $(STAMP): pyproject.toml scripts/system-deps.sh
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[dev]'
+	# The wheel that ships MusiCNN's original weights, for the reproducibility test only (its
+	# dependency pins cannot install on Python 3.11, and it is never imported at run time).
+	$(PY) -m pip install -q --no-deps musicnn==0.1.0
 	@touch $(STAMP)
 
 run: $(STAMP)
