@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml scripts/system-deps.sh
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m engine.demo_run
+	$(VENV)/bin/sbf demo
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -45,6 +45,10 @@ class TempoBlockConfig:
     bpm_min: float = 30.0
     bins_per_octave: int = 16
     n_bins: int = 70  # 30 * 2 ** (69 / 16) = 595 BPM at the top
+    onset_hop_seconds: float = 0.008  # 128 samples at 16 kHz: 595 BPM's 101 ms lag spans 12.6 frames
+    subdivisions: int = 16  # fine log-BPM samples per grid step, pooled so narrow peaks are never missed
+    min_seconds: float = 1.0  # below this a file holds fewer than two beats at 120 BPM: no tempo evidence
+    min_onset_db: float = 0.1  # onset-envelope std (dB) below which there are no onsets (steady tones)
 
     def bpm_grid(self) -> list[float]:
         return [self.bpm_min * 2.0 ** (i / self.bins_per_octave) for i in range(self.n_bins)]
@@ -58,12 +62,33 @@ class TempoBlockConfig:
 class AudioLimits:
     """Bounds that keep a bad or huge file from stalling a scan."""
 
-    max_seconds_decoded: float = 150.0  # long tracks are read in slices up to this much audio
+    max_seconds_decoded: float = 120.0  # long tracks are read in slices: 40 patches' worth
     max_file_seconds: float = 4 * 3600.0  # beyond this we refuse: likely a recording left running
     min_seconds: float = 0.05  # shorter than this there is nothing to embed
+    excerpt_slice_seconds: float = 30.0  # long tracks are read as evenly spread slices of this length
+    decode_block_samples: int = 1 << 18  # samples (frames x channels) per read: 1 MiB of float32 at a time
+    hash_chunk_bytes: int = 1 << 20  # content hash reads this much at the start, middle and end
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """Nearest-neighbour index over track vectors: exact search for small libraries, HNSW for big ones.
+
+    The figures behind the threshold and ``hnsw_ef_search`` come from ``benchmarks/bench_index.py``
+    (d = 282, 500-cluster embedding-like data, 2 cores).
+    """
+
+    exact_threshold: int = 20_000  # tracks; below this exact search is as fast as HNSW and has perfect recall
+    hnsw_m: int = 16  # graph links per node: hnswlib's default, good recall at d ~ 300
+    hnsw_ef_construction: int = 100  # build-time beam width: build quality vs build time
+    hnsw_ef_search: int = 64  # query beam width (raised to k when k is larger): recall@10 >= 0.95 at 100k
+    hnsw_seed: int = 100  # level draws; fixed so a rebuild from the same vectors gives the same graph shape
+    threads: int = 2  # build and batch-query threads: the app must leave the rest of the machine usable
+    exact_block_floats: int = 1 << 22  # similarity-matrix block for batched exact queries (16 MB of float32)
 
 
 MEL = MelConfig()
 PATCHES = PatchConfig()
 TEMPO_BLOCK = TempoBlockConfig()
 LIMITS = AudioLimits()
+INDEX = IndexConfig()

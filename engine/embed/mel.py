@@ -36,7 +36,7 @@ def log_mel(audio: np.ndarray, cfg: MelConfig = MEL) -> np.ndarray:
     np.ndarray, float32, shape (n_frames, n_mels)
         One row per hop of ``cfg.hop_length`` samples (centred frames, zero padded as librosa does).
     """
-    signal = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))
+    signal = torch.from_numpy(np.array(audio, dtype=np.float32))  # a copy: decoded audio is read-only
     window = torch.hann_window(cfg.n_fft)  # periodic, as librosa's
     spec = torch.stft(signal, cfg.n_fft, cfg.hop_length, window=window, center=True, pad_mode="constant", return_complex=True)
     power = spec.real.square() + spec.imag.square()

@@ -1,0 +1,7 @@
+"""``make bench``: every benchmark, each printing its own table."""
+
+from benchmarks import bench_index, bench_indexing
+
+if __name__ == "__main__":
+    bench_indexing.main()
+    bench_index.main()

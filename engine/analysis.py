@@ -1,0 +1,71 @@
+"""Analyse one audio file: decode, embed every patch, compute the tempo block.
+
+This is the unit of work of a scan (run in a worker process per core) and of a query from outside
+the library; both go through :func:`analyse_file` so they can never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from engine.audio import load_mono, probe
+from engine.embed.embedder import Embedder, MusicnnEmbedder
+from engine.embed.tempo_block import compute_tempo_block
+from engine.embed.track_vector import TrackSpace
+
+
+@dataclass(frozen=True)
+class FileAnalysis:
+    """What the library stores about one file.
+
+    patches : (n_patches, dimension) float32 per-patch embeddings
+    tempo_block : (n_bins,) float32 onset autocorrelation on the log-BPM grid
+    """
+
+    path: str
+    size: int
+    mtime_ns: int
+    duration: float  # seconds, of the whole file
+    format: str
+    patches: np.ndarray
+    tempo_block: np.ndarray
+
+
+def analyse_file(path: str | Path, embedder: Embedder) -> FileAnalysis:
+    """Decode and analyse one file; raises :class:`engine.audio.AudioError` for unusable input."""
+    info = probe(path)
+    decoded = load_mono(path, sr=embedder.sample_rate)
+    patches = embedder.embed(decoded.samples)
+    block = compute_tempo_block(decoded.samples, decoded.sample_rate)
+    return FileAnalysis(str(path), info.size_bytes, info.mtime_ns, info.duration_s, info.format, patches, block)
+
+
+@dataclass(frozen=True)
+class EmbeddedFile:
+    """Python API result of :func:`embed_file`.
+
+    patches : (n_patches, 753) float32 MusiCNN mean pool of every 3 s patch
+    track_vector : (K + n_bins,) float32 the searchable vector (see engine.embed.track_vector)
+    tempo_block : (n_bins,) float32
+    """
+
+    path: str
+    patches: np.ndarray
+    track_vector: np.ndarray
+    tempo_block: np.ndarray
+
+
+@lru_cache(maxsize=1)
+def _default_models() -> tuple[MusicnnEmbedder, TrackSpace]:
+    return MusicnnEmbedder(), TrackSpace.load()
+
+
+def embed_file(path: str | Path) -> EmbeddedFile:
+    """Embed one audio file with the shipped model: per-patch matrix and track vector."""
+    embedder, space = _default_models()
+    a = analyse_file(path, embedder)
+    return EmbeddedFile(a.path, a.patches, space.vector(a.patches, a.tempo_block), a.tempo_block)

@@ -1,0 +1,177 @@
+"""``sbf``: the command line.
+
+Every command takes ``--library-dir`` (default: the per-user data folder, or ``$SBF_LIBRARY_DIR``)
+and ``--json`` for scripting. User mistakes end with one clear line on stderr and exit status 2,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from dataclasses import asdict
+from pathlib import Path
+
+from engine.audio import AudioError
+from engine.library import Library, default_library_dir
+from engine.scan import ScanError
+from engine.store import StoreError
+
+EXIT_USER_ERROR, EXIT_CANCELLED = 2, 130
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr, redrawn at most 10 times a second."""
+
+    def __init__(self, stream=sys.stderr):
+        self.stream, self._last = stream, 0.0
+        self.enabled = stream.isatty()
+
+    def update(self, done: int, total: int, label: str) -> None:
+        now = time.monotonic()
+        if not self.enabled or (now - self._last < 0.1 and done < total):
+            return
+        self._last = now
+        width = 30
+        filled = width * done // max(total, 1)
+        name = Path(label).name[:40]
+        self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {name:<40}")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+
+
+def cmd_index(lib: Library, args) -> int:
+    counts: Counter[str] = Counter()
+    failures: list[tuple[str, str]] = []
+    bar = ProgressBar() if not args.json else None
+    started = time.monotonic()
+    try:
+        for ev in lib.index(args.folder, workers=args.workers):
+            counts[ev.outcome] += 1
+            if ev.outcome == "failed":
+                failures.append((ev.path, ev.reason or "unknown error"))
+            if bar:
+                bar.update(ev.done, ev.total, ev.path)
+    except KeyboardInterrupt:
+        if bar:
+            bar.close()
+        print(f"Cancelled. {counts['indexed']} files indexed so far are kept; run the same command to resume.",
+              file=sys.stderr)
+        return EXIT_CANCELLED
+    if bar:
+        bar.close()
+    elapsed = time.monotonic() - started
+    if args.json:
+        print(json.dumps({"counts": dict(counts), "failed": [{"path": p, "reason": r} for p, r in failures],
+                          "seconds": round(elapsed, 2)}, indent=2))
+        return 0
+    print(f"Indexed {counts['indexed']}, unchanged {counts['unchanged']}, renamed {counts['renamed']}, "
+          f"removed {counts['removed']}, failed {counts['failed']} ({elapsed:.1f} s)")
+    for path, reason in failures:
+        print(f"  failed: {path}: {reason}")
+    return 0
+
+
+def cmd_search(lib: Library, args) -> int:
+    results = lib.search(args.file, k=args.k)
+    if args.json:
+        print(json.dumps([asdict(r) for r in results], indent=2))
+        return 0
+    if not results:
+        print("The library is empty: index a folder first (sbf index DIR).")
+    for rank, r in enumerate(results, 1):
+        bpm = f"{r.bpm:6.1f}" if r.bpm is not None else "     -"
+        print(f"{rank:3d}. {r.score:.3f}  {bpm} BPM  {r.path}")
+    return 0
+
+
+def cmd_info(lib: Library, args) -> int:
+    info = lib.info()
+    if args.json:
+        print(json.dumps(asdict(info), indent=2))
+        return 0
+    print(f"Library:  {info.library_dir}")
+    print(f"Model:    {info.model}")
+    print(f"Files:    {info.files_ok} indexed ({info.total_seconds / 60:.1f} min of audio), {info.files_failed} failed")
+    for folder in info.folders:
+        print(f"Folder:   {folder}")
+    return 0
+
+
+def cmd_failed(lib: Library, args) -> int:
+    failed = lib.failed()
+    if args.json:
+        print(json.dumps([{"path": f.path, "reason": f.error} for f in failed], indent=2))
+        return 0
+    if not failed:
+        print("No failed files.")
+    for f in failed:
+        print(f"{f.path}: {f.error}")
+    return 0
+
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "resources" / "demo"
+DEMO_QUERIES = 3
+
+
+def cmd_demo(lib: Library, args) -> int:
+    """Index the bundled demo library (first run only) and show what search finds."""
+    args.folder, args.workers = str(DEMO_DIR), None
+    print(f"Indexing the demo library {DEMO_DIR} into {lib.library_dir} ...")
+    cmd_index(lib, args)
+    loops = sorted(p for p in DEMO_DIR.glob("*.flac") if "bpm" in p.name)
+    step = max(1, len(loops) // DEMO_QUERIES)
+    for query in loops[::step][:DEMO_QUERIES]:
+        print(f"\nSounds like {query.name}:")
+        for rank, r in enumerate(lib.search(query, k=5), 1):
+            print(f"{rank:3d}. {r.score:.3f}  {Path(r.path).name}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--library-dir", type=Path, help="where the library database lives")
+    common.add_argument("--json", action="store_true", help="machine-readable output")
+    parser = argparse.ArgumentParser(prog="sbf", description="Similar But Faster: find samples that sound alike.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("index", parents=[common], help="add or update a sample folder")
+    p.add_argument("folder")
+    p.add_argument("--workers", type=int, default=None, help="analysis processes (default: one per core, max 2)")
+    p.set_defaults(run=cmd_index)
+    p = sub.add_parser("search", parents=[common], help="files that sound like FILE")
+    p.add_argument("file")
+    p.add_argument("-k", type=int, default=10, help="number of results")
+    p.set_defaults(run=cmd_search)
+    p = sub.add_parser("demo", parents=[common], help="index the bundled demo library and search it")
+    p.set_defaults(run=cmd_demo, demo=True)
+    sub.add_parser("info", parents=[common], help="what the library holds").set_defaults(run=cmd_info)
+    sub.add_parser("failed", parents=[common], help="files that could not be analysed, and why").set_defaults(run=cmd_failed)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "demo", False) and args.library_dir is None:
+        args.library_dir = default_library_dir() / "demo"  # never mixed into the user's own library
+    try:
+        lib = Library(args.library_dir)
+    except StoreError as e:
+        print(f"sbf: {e}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    try:
+        return args.run(lib, args)
+    except (ScanError, StoreError, AudioError, FileNotFoundError) as e:
+        print(f"sbf: {e}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    finally:
+        lib.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""The track vector: standardised MusiCNN mean pool joined with a weighted tempo block.
+
+Why two parts: MusiCNN's embedding moves smoothly with tempo but almost symmetrically in log tau, so
+on its own a translated query cannot tell 0.8x from 1.25x. The tempo block (onset autocorrelation on
+a log-BPM grid) moves by an exact shift, which pins the tempo down. docs/track-vector.md records the
+measurements behind the standardisation and the block weight.
+
+Why standardise: only about 200 of MusiCNN's 753 pooled channels vary across music at all (the rest
+are dead ReLUs or constants); unscaled, a few loud channels would dominate the cosine distance.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from safetensors import safe_open
+from safetensors.numpy import load_file, save_file
+
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "resources" / "track_space.safetensors"
+MIN_STD = 1e-4  # channels that vary less than this across the fitting corpus are dropped
+
+
+@dataclass(frozen=True, eq=False)
+class TrackSpace:
+    """How per-patch embeddings and a tempo block become one searchable vector.
+
+    mean, std : (D,) corpus statistics of track-mean embeddings, D = the embedder's dimension
+    keep : (K,) indices of the channels that vary
+    block_weight : energy of the tempo block relative to the MusiCNN part (1 = equal)
+    embedder : "id/version" of the embedder the statistics were fitted for
+    """
+
+    mean: np.ndarray
+    std: np.ndarray
+    keep: np.ndarray
+    block_weight: float
+    embedder: str
+    block_bins: int
+
+    @property
+    def musicnn_dim(self) -> int:
+        return len(self.keep)
+
+    @property
+    def dimension(self) -> int:
+        return self.musicnn_dim + self.block_bins
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever the vectors this space produces would change (for caches)."""
+        h = hashlib.blake2b(digest_size=8)
+        for part in (self.mean, self.std, self.keep):
+            h.update(np.ascontiguousarray(part).tobytes())
+        h.update(f"{self.block_weight}|{self.embedder}|{self.block_bins}".encode())
+        return h.hexdigest()
+
+    def musicnn_part(self, patches: np.ndarray) -> np.ndarray:
+        """Standardised track mean of per-patch embeddings: (n, D) -> (K,), or (B, n, D) -> (B, K)."""
+        track = patches.mean(axis=-2)
+        return ((track - self.mean) / self.std)[..., self.keep].astype(np.float32)
+
+    def block_part(self, block: np.ndarray) -> np.ndarray:
+        """Unit-energy tempo block scaled to ``block_weight`` times the MusiCNN part's typical norm."""
+        norm = np.linalg.norm(block, axis=-1, keepdims=True)
+        unit = np.divide(block, norm, out=np.zeros_like(block, dtype=np.float32), where=norm > 0)
+        return (unit * (self.block_weight * np.sqrt(self.musicnn_dim))).astype(np.float32)
+
+    def vector(self, patches: np.ndarray, block: np.ndarray) -> np.ndarray:
+        """Track vector (K + n_bins,) from per-patch embeddings (n, D) and a tempo block (n_bins,)."""
+        return np.concatenate([self.musicnn_part(patches), self.block_part(block)], axis=-1)
+
+    def split(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(..., K + n_bins) -> the MusiCNN part (..., K) and the scaled block part (..., n_bins)."""
+        return vectors[..., : self.musicnn_dim], vectors[..., self.musicnn_dim :]
+
+    def save(self, path: Path = DEFAULT_PATH) -> None:
+        about = {"block_weight": self.block_weight, "embedder": self.embedder, "block_bins": self.block_bins}
+        tensors = {"mean": self.mean.astype(np.float32), "std": self.std.astype(np.float32), "keep": self.keep.astype(np.int64)}
+        save_file(tensors, str(path), metadata={"about": json.dumps(about, sort_keys=True)})
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_PATH) -> TrackSpace:
+        with safe_open(str(path), framework="numpy") as f:
+            about = json.loads(f.metadata()["about"])
+        t = load_file(str(path))
+        return cls(t["mean"], t["std"], t["keep"], float(about["block_weight"]), about["embedder"], int(about["block_bins"]))
+
+    @classmethod
+    def fit(cls, track_means: np.ndarray, embedder: str, block_bins: int, block_weight: float = 1.0) -> TrackSpace:
+        """Fit on track-mean embeddings (N, D) of a varied corpus."""
+        mean = track_means.mean(axis=0)
+        std = track_means.std(axis=0)
+        keep = np.flatnonzero(std > MIN_STD)
+        return cls(mean.astype(np.float32), np.where(std > MIN_STD, std, 1.0).astype(np.float32), keep, block_weight, embedder, block_bins)
+
+    def with_block_weight(self, block_weight: float) -> TrackSpace:
+        return TrackSpace(self.mean, self.std, self.keep, block_weight, self.embedder, self.block_bins)

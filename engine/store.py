@@ -1,0 +1,252 @@
+"""The library database: files, their analyses, and what the user made (SQLite, WAL).
+
+The raw per-patch embeddings live here, durably; every search index is a cache rebuilt from them.
+Each scan batch is one transaction, so a ``kill -9`` at any moment leaves the database as it was
+after the last committed batch, and the next scan simply carries on.
+
+User data (favourites, BPM overrides) is keyed by content hash, not by file row, so removing a
+folder and adding it back, or moving files around, loses nothing the user made.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    root TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    content_hash TEXT,
+    duration REAL,
+    format TEXT,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+    error TEXT,
+    scanned_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS files_root ON files(root);
+CREATE INDEX IF NOT EXISTS files_hash ON files(content_hash);
+CREATE TABLE IF NOT EXISTS analyses (
+    file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    model_id TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    n_patches INTEGER NOT NULL,
+    dim INTEGER NOT NULL,
+    patches BLOB NOT NULL,
+    tempo_block BLOB NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (file_id, model_id)
+);
+CREATE TABLE IF NOT EXISTS user_data (
+    content_hash TEXT PRIMARY KEY,
+    favourite INTEGER NOT NULL DEFAULT 0,
+    bpm_override REAL,
+    bpm_locked INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+
+class StoreError(RuntimeError):
+    """The library database cannot be opened or written (disk full, read-only, damaged)."""
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """One audio file as the library knows it."""
+
+    id: int
+    path: str
+    root: str
+    size: int
+    mtime_ns: int
+    content_hash: str | None
+    duration: float | None
+    format: str | None
+    status: str  # "ok" or "failed"
+    error: str | None
+
+
+@dataclass(frozen=True)
+class StoredAnalysis:
+    """An analysis as stored: patches (n, dim) float32, tempo_block (n_bins,) float32."""
+
+    file_id: int
+    path: str
+    patches: np.ndarray
+    tempo_block: np.ndarray
+
+
+@dataclass(frozen=True)
+class NewAnalysis:
+    """What a scan worker produced for one file, ready to be written."""
+
+    path: str
+    root: str
+    size: int
+    mtime_ns: int
+    content_hash: str
+    duration: float
+    format: str
+    patches: np.ndarray
+    tempo_block: np.ndarray
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A file that could not be analysed, with a reason a musician understands."""
+
+    path: str
+    root: str
+    size: int
+    mtime_ns: int
+    reason: str
+
+
+class Store:
+    """Thin, typed access to the library database. One instance per thread."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(_SCHEMA)  # idempotent DDL; executescript commits on its own
+            with self.transaction():
+                row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+                if row is None:
+                    self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+                elif int(row[0]) > SCHEMA_VERSION:
+                    raise StoreError(f"{self.path} was made by a newer version of Similar But Faster")
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"Cannot open the library database {self.path}: {e}") from e
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All-or-nothing writes; a full disk surfaces as :class:`StoreError` and changes nothing."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.OperationalError as e:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise StoreError(f"Could not write the library database ({e}); nothing was changed") from e
+
+    # --- files -------------------------------------------------------------------------------
+
+    def files_under(self, root: str) -> dict[str, FileRecord]:
+        rows = self._db.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE root = ?", (root,))
+        return {r[1]: FileRecord(*r) for r in rows}
+
+    def files(self, status: str | None = None) -> list[FileRecord]:
+        where, args = ("WHERE status = ?", (status,)) if status else ("", ())
+        rows = self._db.execute(f"SELECT {_FILE_COLUMNS} FROM files {where} ORDER BY path", args)
+        return [FileRecord(*r) for r in rows]
+
+    def file_by_path(self, path: str) -> FileRecord | None:
+        row = self._db.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE path = ?", (path,)).fetchone()
+        return FileRecord(*row) if row else None
+
+    def roots(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT DISTINCT root FROM files ORDER BY root")]
+
+    def has_analysis(self, file_id: int, model_id: str, model_version: str) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM analyses WHERE file_id = ? AND model_id = ? AND model_version = ?",
+            (file_id, model_id, model_version),
+        ).fetchone()
+        return row is not None
+
+    def move(self, db: sqlite3.Connection, file_id: int, new_path: str, size: int, mtime_ns: int) -> None:
+        """A renamed or moved file keeps its row, analysis and user data."""
+        db.execute("UPDATE files SET path = ?, size = ?, mtime_ns = ? WHERE id = ?", (new_path, size, mtime_ns, file_id))
+
+    def touch(self, db: sqlite3.Connection, file_id: int, size: int, mtime_ns: int) -> None:
+        db.execute("UPDATE files SET size = ?, mtime_ns = ? WHERE id = ?", (size, mtime_ns, file_id))
+
+    def remove(self, db: sqlite3.Connection, file_ids: Iterable[int]) -> None:
+        db.executemany("DELETE FROM files WHERE id = ?", ((i,) for i in file_ids))
+
+    def put_analysis(self, db: sqlite3.Connection, a: NewAnalysis, model_id: str, model_version: str) -> int:
+        file_id = self._upsert_file(db, a.path, a.root, a.size, a.mtime_ns, a.content_hash, a.duration, a.format, "ok", None)
+        patches = np.ascontiguousarray(a.patches, dtype=np.float32)
+        db.execute(
+            "INSERT OR REPLACE INTO analyses VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (file_id, model_id, model_version, patches.shape[0], patches.shape[1], patches.tobytes(),
+             np.ascontiguousarray(a.tempo_block, dtype=np.float32).tobytes(), time.time()),
+        )
+        return file_id
+
+    def put_failure(self, db: sqlite3.Connection, f: Failure) -> None:
+        file_id = self._upsert_file(db, f.path, f.root, f.size, f.mtime_ns, None, None, None, "failed", f.reason)
+        db.execute("DELETE FROM analyses WHERE file_id = ?", (file_id,))
+
+    def _upsert_file(self, db, path, root, size, mtime_ns, content_hash, duration, fmt, status, error) -> int:
+        db.execute(
+            """INSERT INTO files (path, root, size, mtime_ns, content_hash, duration, format, status, error, scanned_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT(path) DO UPDATE SET root=excluded.root, size=excluded.size, mtime_ns=excluded.mtime_ns,
+                 content_hash=excluded.content_hash, duration=excluded.duration, format=excluded.format,
+                 status=excluded.status, error=excluded.error, scanned_at=excluded.scanned_at""",
+            (path, root, size, mtime_ns, content_hash, duration, fmt, status, error, time.time()),
+        )
+        return db.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()[0]
+
+    # --- analyses ----------------------------------------------------------------------------
+
+    def analyses(self, model_id: str, model_version: str) -> list[StoredAnalysis]:
+        """Every current analysis for a model, in file-id order."""
+        rows = self._db.execute(
+            """SELECT f.id, f.path, a.n_patches, a.dim, a.patches, a.tempo_block FROM analyses a
+               JOIN files f ON f.id = a.file_id
+               WHERE a.model_id = ? AND a.model_version = ? AND f.status = 'ok' ORDER BY f.id""",
+            (model_id, model_version),
+        )
+        return [
+            StoredAnalysis(fid, path, np.frombuffer(p, np.float32).reshape(n, d), np.frombuffer(b, np.float32))
+            for fid, path, n, d, p, b in rows
+        ]
+
+    def analysis_for(self, path: str, model_id: str, model_version: str) -> StoredAnalysis | None:
+        row = self._db.execute(
+            """SELECT f.id, f.path, a.n_patches, a.dim, a.patches, a.tempo_block FROM analyses a
+               JOIN files f ON f.id = a.file_id
+               WHERE f.path = ? AND a.model_id = ? AND a.model_version = ?""",
+            (path, model_id, model_version),
+        ).fetchone()
+        if row is None:
+            return None
+        fid, p, n, d, patches, block = row
+        return StoredAnalysis(fid, p, np.frombuffer(patches, np.float32).reshape(n, d), np.frombuffer(block, np.float32))
+
+    def counts(self) -> dict[str, int]:
+        rows = self._db.execute("SELECT status, COUNT(*) FROM files GROUP BY status").fetchall()
+        return {status: n for status, n in rows}
+
+    def total_duration(self) -> float:
+        return float(self._db.execute("SELECT COALESCE(SUM(duration), 0) FROM files WHERE status = 'ok'").fetchone()[0])
+
+
+_FILE_COLUMNS = "id, path, root, size, mtime_ns, content_hash, duration, format, status, error"

@@ -1,0 +1,64 @@
+"""Fit the track-vector standardisation on a varied corpus and write ``resources/track_space.safetensors``.
+
+Usage::
+
+    .venv/bin/python scripts/fit_track_space.py FOLDER_OR_MANIFEST... [--block-weight W]
+
+Folders are searched for audio files; a ``manifest.jsonl`` (see scripts/build_corpus.py) contributes
+its tau = 1 renders only, so no piece counts seven times. Statistics are over track-mean embeddings,
+as that is what the track vector standardises.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from engine.analysis import analyse_file
+from engine.audio import AUDIO_EXTENSIONS, AudioError
+from engine.config import TEMPO_BLOCK
+from engine.embed.embedder import MusicnnEmbedder
+from engine.embed.track_vector import DEFAULT_PATH, TrackSpace
+
+
+def corpus_files(sources: list[Path]) -> list[Path]:
+    files = []
+    for src in sources:
+        if src.is_dir():
+            files += sorted(p for p in src.rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS)
+        else:
+            for line in src.read_text().splitlines():
+                row = json.loads(line)
+                if abs(row["tau"] - 1.0) < 1e-6:
+                    files.append(src.parent / row["path"] if not Path(row["path"]).is_absolute() else Path(row["path"]))
+    return files
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sources", nargs="+", type=Path)
+    parser.add_argument("--block-weight", type=float, default=1.0)
+    parser.add_argument("--out", type=Path, default=DEFAULT_PATH)
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    embedder = MusicnnEmbedder()
+    means = []
+    files = corpus_files(args.sources)
+    for i, path in enumerate(files):
+        try:
+            means.append(analyse_file(path, embedder).patches.mean(axis=0))
+        except AudioError as e:
+            print(f"skip {e}")
+        if i % 50 == 0:
+            print(f"{i}/{len(files)}")
+    space = TrackSpace.fit(np.stack(means), f"{embedder.id}/{embedder.version}", TEMPO_BLOCK.n_bins, args.block_weight)
+    space.save(args.out)
+    print(f"wrote {args.out}: {len(means)} tracks, {space.musicnn_dim} of {embedder.dimension} channels vary")
+
+
+if __name__ == "__main__":
+    main()
