@@ -41,7 +41,7 @@ def analyse_file(path: str | Path, embedder: Embedder) -> FileAnalysis:
     decoded = load_mono(path, sr=embedder.sample_rate)
     patches = embedder.embed(decoded.samples)
     block = compute_tempo_block(decoded.samples, decoded.sample_rate)
-    return FileAnalysis(str(path), info.size_bytes, info.mtime_ns, info.duration_s, info.format, patches, block)
+    return FileAnalysis(str(path), info.size_bytes, info.mtime_ns, decoded.duration_s, info.format, patches, block)
 
 
 @dataclass(frozen=True)

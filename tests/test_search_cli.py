@@ -1,0 +1,87 @@
+"""Search and the command line, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import engine
+from engine.library import Library
+from tests.conftest import click_track, tone, write
+
+
+@pytest.fixture
+def indexed(tmp_path, sample_folder):
+    lib = Library(tmp_path / "lib")
+    list(lib.index(sample_folder, workers=1))
+    yield lib, sample_folder
+    lib.close()
+
+
+def test_a_near_copy_is_the_top_match(indexed, tmp_path):
+    lib, folder = indexed
+    twin = write(folder / "tone_a_quieter.wav", 0.7 * tone(220, 3.2))
+    list(lib.index(folder, workers=1))
+    results = lib.search(folder / "tone_a.flac", k=3)
+    assert Path(results[0].path) == twin.resolve()
+    assert results[0].score > results[1].score
+
+
+def test_search_excludes_the_query_and_returns_typed_results(indexed):
+    lib, folder = indexed
+    results = lib.search(folder / "clicks_120bpm.wav", k=10)
+    assert len(results) == 5  # six files, minus the query
+    assert all(isinstance(r, engine.SearchResult) for r in results)
+    assert all(r.tau == 1.0 for r in results)
+    scores = [r.score for r in results]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_query_from_outside_the_library(indexed, tmp_path):
+    lib, _ = indexed
+    outside = write(tmp_path / "elsewhere" / "clicks.wav", click_track(120, 4.0, seed=7))
+    results = lib.search(outside, k=2)
+    assert Path(results[0].path).name.startswith("clicks_")
+
+
+def test_embed_file_api(sample_folder):
+    emb = engine.embed_file(sample_folder / "clicks_100bpm.wav")
+    assert emb.patches.dtype == np.float32 and emb.patches.shape[1] == 753
+    assert emb.patches.shape[0] == 1  # 4.8 s: one full 3 s patch
+    assert emb.track_vector.ndim == 1 and np.isfinite(emb.track_vector).all()
+
+
+def run_sbf(*args: str, lib_dir: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "engine.cli", *args, "--library-dir", str(lib_dir)],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_cli_index_search_info_failed_json(tmp_path, broken_folder):
+    lib_dir = tmp_path / "lib"
+    write(broken_folder / "other.wav", click_track(90, 3.5))
+    out = run_sbf("index", str(broken_folder), "--workers", "1", "--json", lib_dir=lib_dir)
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout)
+    assert summary["counts"] == {"indexed": 2, "failed": 4}
+
+    out = run_sbf("search", str(broken_folder / "good.wav"), "-k", "5", "--json", lib_dir=lib_dir)
+    results = json.loads(out.stdout)
+    assert [set(r) for r in results] == [{"path", "score", "bpm", "tau"}]
+    assert results[0]["path"].endswith("other.wav")
+
+    info = json.loads(run_sbf("info", "--json", lib_dir=lib_dir).stdout)
+    assert info["files_ok"] == 2 and info["files_failed"] == 4
+    failed = json.loads(run_sbf("failed", "--json", lib_dir=lib_dir).stdout)
+    assert {Path(f["path"]).name for f in failed} == {"empty.wav", "text.wav", "truncated.wav", "garbage.mp3"}
+
+
+@pytest.mark.parametrize("args", [("index", "/no/such/folder"), ("search", "/no/such/file.wav")])
+def test_cli_user_errors_are_one_line_without_traceback(tmp_path, args):
+    out = run_sbf(*args, lib_dir=tmp_path / "lib")
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr and out.stderr.startswith("sbf: ")
