@@ -20,7 +20,6 @@ import torch
 
 from engine.analysis import analyse_file
 from engine.audio import AUDIO_EXTENSIONS, AudioError
-from engine.config import TEMPO_BLOCK
 from engine.embed.embedder import MusicnnEmbedder
 from engine.embed.track_vector import DEFAULT_PATH, TrackSpace
 
@@ -46,16 +45,18 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(2)
     embedder = MusicnnEmbedder()
-    means = []
+    means, blocks = [], []
     files = corpus_files(args.sources)
     for i, path in enumerate(files):
         try:
-            means.append(analyse_file(path, embedder).patches.mean(axis=0))
+            analysis = analyse_file(path, embedder)
+            means.append(analysis.patches.mean(axis=0))
+            blocks.append(analysis.tempo_block)
         except AudioError as e:
             print(f"skip {e}")
         if i % 50 == 0:
             print(f"{i}/{len(files)}")
-    space = TrackSpace.fit(np.stack(means), f"{embedder.id}/{embedder.version}", TEMPO_BLOCK.n_bins, args.block_weight)
+    space = TrackSpace.fit(np.stack(means), np.stack(blocks), f"{embedder.id}/{embedder.version}", args.block_weight)
     space.save(args.out)
     print(f"wrote {args.out}: {len(means)} tracks, {space.musicnn_dim} of {embedder.dimension} channels vary")
 

@@ -11,6 +11,7 @@ are dead ReLUs or constants); unscaled, a few loud channels would dominate the c
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -30,13 +31,15 @@ class TrackSpace:
 
     mean, std : (D,) corpus statistics of track-mean embeddings, D = the embedder's dimension
     keep : (K,) indices of the channels that vary
-    block_weight : energy of the tempo block relative to the MusiCNN part (1 = equal)
+    block_norm : median L2 norm of the corpus's tempo blocks
+    block_weight : energy of a typical tempo block relative to the MusiCNN part (1 = equal)
     embedder : "id/version" of the embedder the statistics were fitted for
     """
 
     mean: np.ndarray
     std: np.ndarray
     keep: np.ndarray
+    block_norm: float
     block_weight: float
     embedder: str
     block_bins: int
@@ -55,7 +58,7 @@ class TrackSpace:
         h = hashlib.blake2b(digest_size=8)
         for part in (self.mean, self.std, self.keep):
             h.update(np.ascontiguousarray(part).tobytes())
-        h.update(f"{self.block_weight}|{self.embedder}|{self.block_bins}".encode())
+        h.update(f"{self.block_norm}|{self.block_weight}|{self.embedder}|{self.block_bins}".encode())
         return h.hexdigest()
 
     def musicnn_part(self, patches: np.ndarray) -> np.ndarray:
@@ -64,10 +67,12 @@ class TrackSpace:
         return ((track - self.mean) / self.std)[..., self.keep].astype(np.float32)
 
     def block_part(self, block: np.ndarray) -> np.ndarray:
-        """Unit-energy tempo block scaled to ``block_weight`` times the MusiCNN part's typical norm."""
-        norm = np.linalg.norm(block, axis=-1, keepdims=True)
-        unit = np.divide(block, norm, out=np.zeros_like(block, dtype=np.float32), where=norm > 0)
-        return (unit * (self.block_weight * np.sqrt(self.musicnn_dim))).astype(np.float32)
+        """The tempo block scaled so a typical one has ``block_weight`` times the MusiCNN part's norm.
+
+        Not normalised per file: a block's size says how periodic the file is (drum loops ~0.7,
+        pads and noise ~0.1), and a weakly periodic file should not get a strong, random tempo vote.
+        """
+        return (block * (self.block_weight * np.sqrt(self.musicnn_dim) / self.block_norm)).astype(np.float32)
 
     def vector(self, patches: np.ndarray, block: np.ndarray) -> np.ndarray:
         """Track vector (K + n_bins,) from per-patch embeddings (n, D) and a tempo block (n_bins,)."""
@@ -78,7 +83,8 @@ class TrackSpace:
         return vectors[..., : self.musicnn_dim], vectors[..., self.musicnn_dim :]
 
     def save(self, path: Path = DEFAULT_PATH) -> None:
-        about = {"block_weight": self.block_weight, "embedder": self.embedder, "block_bins": self.block_bins}
+        about = {"block_norm": self.block_norm, "block_weight": self.block_weight, "embedder": self.embedder,
+                 "block_bins": self.block_bins}
         tensors = {"mean": self.mean.astype(np.float32), "std": self.std.astype(np.float32), "keep": self.keep.astype(np.int64)}
         save_file(tensors, str(path), metadata={"about": json.dumps(about, sort_keys=True)})
 
@@ -87,15 +93,19 @@ class TrackSpace:
         with safe_open(str(path), framework="numpy") as f:
             about = json.loads(f.metadata()["about"])
         t = load_file(str(path))
-        return cls(t["mean"], t["std"], t["keep"], float(about["block_weight"]), about["embedder"], int(about["block_bins"]))
+        return cls(t["mean"], t["std"], t["keep"], float(about["block_norm"]), float(about["block_weight"]),
+                   about["embedder"], int(about["block_bins"]))
 
     @classmethod
-    def fit(cls, track_means: np.ndarray, embedder: str, block_bins: int, block_weight: float = 1.0) -> TrackSpace:
-        """Fit on track-mean embeddings (N, D) of a varied corpus."""
+    def fit(cls, track_means: np.ndarray, blocks: np.ndarray, embedder: str, block_weight: float = 1.0) -> TrackSpace:
+        """Fit on the track-mean embeddings (N, D) and tempo blocks (N, n_bins) of a varied corpus."""
         mean = track_means.mean(axis=0)
         std = track_means.std(axis=0)
         keep = np.flatnonzero(std > MIN_STD)
-        return cls(mean.astype(np.float32), np.where(std > MIN_STD, std, 1.0).astype(np.float32), keep, block_weight, embedder, block_bins)
+        norms = np.linalg.norm(blocks, axis=1)
+        block_norm = float(np.median(norms[norms > 0])) if (norms > 0).any() else 1.0
+        return cls(mean.astype(np.float32), np.where(std > MIN_STD, std, 1.0).astype(np.float32), keep, block_norm,
+                   block_weight, embedder, blocks.shape[1])
 
     def with_block_weight(self, block_weight: float) -> TrackSpace:
-        return TrackSpace(self.mean, self.std, self.keep, block_weight, self.embedder, self.block_bins)
+        return dataclasses.replace(self, block_weight=block_weight)
