@@ -23,7 +23,7 @@ from engine.embed.embedder import Embedder, MusicnnEmbedder
 from engine.embed.track_vector import TrackSpace
 from engine.scan import ScanEvent, Scanner
 from engine.store import FileRecord, Store
-from engine.vector_index import VectorIndex, make_index
+from engine.vector_index import HnswIndex, IndexCacheError, VectorIndex, make_index
 
 APP_NAME = "similar-but-faster"
 DB_NAME = "library.sqlite3"
@@ -109,18 +109,26 @@ class Library:
         return self.space.vector(fresh.patches, fresh.tempo_block)
 
     def _current_index(self) -> tuple[str, VectorIndex, dict[int, str]]:
+        """The search index for the current analyses: kept in memory, and for large libraries cached
+        on disk (hnswlib), rebuilt from the stored embeddings whenever they changed."""
         model_id, version = self._model()
-        analyses = self.store.analyses(model_id, version)
-        key = f"{self.space.fingerprint}:{len(analyses)}:{sum(a.file_id for a in analyses)}"
-        if self._index is None or self._index[0] != key:
+        key = f"{self.space.fingerprint}:{self.store.analyses_fingerprint(model_id, version)}"
+        if self._index is not None and self._index[0] == key:
+            return self._index
+        cache = self.library_dir / f"index-{model_id}.hnsw"
+        try:
+            index: VectorIndex = HnswIndex.load(cache, key, self.space.dimension)
+        except IndexCacheError:
+            analyses = self.store.analyses(model_id, version)
             ids = np.array([a.file_id for a in analyses], dtype=np.int64)
-            if len(analyses):
+            vectors = np.zeros((0, self.space.dimension), np.float32)
+            if analyses:
                 vectors = np.stack([self.space.vector(a.patches, a.tempo_block) for a in analyses])
-            else:
-                vectors = np.zeros((0, self.space.dimension), np.float32)
             index = make_index(len(ids), self.space.dimension)
             index.build(ids, vectors)
-            self._index = (key, index, {a.file_id: a.path for a in analyses})
+            if isinstance(index, HnswIndex):
+                index.save(cache, key)
+        self._index = (key, index, self.store.paths_by_id())
         return self._index
 
     def _model(self) -> tuple[str, str]:

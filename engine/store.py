@@ -241,6 +241,19 @@ class Store:
         fid, p, n, d, patches, block = row
         return StoredAnalysis(fid, p, np.frombuffer(patches, np.float32).reshape(n, d), np.frombuffer(block, np.float32))
 
+    def analyses_fingerprint(self, model_id: str, model_version: str) -> str:
+        """Changes whenever an analysis is added, removed or redone; cheap (no embeddings read)."""
+        row = self._db.execute(
+            """SELECT COUNT(*), COALESCE(SUM(a.file_id), 0), COALESCE(MAX(a.created_at), 0) FROM analyses a
+               JOIN files f ON f.id = a.file_id
+               WHERE a.model_id = ? AND a.model_version = ? AND f.status = 'ok'""",
+            (model_id, model_version),
+        ).fetchone()
+        return f"{row[0]}-{row[1]}-{row[2]!r}"
+
+    def paths_by_id(self) -> dict[int, str]:
+        return dict(self._db.execute("SELECT id, path FROM files WHERE status = 'ok'"))
+
     def counts(self) -> dict[str, int]:
         rows = self._db.execute("SELECT status, COUNT(*) FROM files GROUP BY status").fetchall()
         return {status: n for status, n in rows}

@@ -85,3 +85,19 @@ def test_cli_user_errors_are_one_line_without_traceback(tmp_path, args):
     out = run_sbf(*args, lib_dir=tmp_path / "lib")
     assert out.returncode == 2
     assert "Traceback" not in out.stderr and out.stderr.startswith("sbf: ")
+
+
+def test_large_library_index_is_cached_on_disk_and_rebuilt_when_stale(indexed, monkeypatch, tmp_path):
+    import engine.library as library_module
+    from engine.vector_index import make_index
+
+    monkeypatch.setattr(library_module, "make_index", lambda n, dim: make_index(n, dim, threshold=0))
+    lib, folder = indexed
+    exact = [r.path for r in Library(lib.library_dir).search(folder / "tone_a.flac", k=5)]
+    cache = lib.library_dir / "index-musicnn-msd.hnsw"
+    assert cache.exists()
+    again = Library(lib.library_dir)
+    assert [r.path for r in again.search(folder / "tone_a.flac", k=5)] == exact
+    write(folder / "late.wav", tone(225, 3.2))
+    list(again.index(folder, workers=1))
+    assert any(r.path.endswith("late.wav") for r in again.search(folder / "tone_a.flac", k=6))
