@@ -73,8 +73,16 @@ class MusicnnEmbedder:
 
     def embed(self, audio: np.ndarray) -> np.ndarray:
         cfg = self._cfg
-        padded = loop_pad(audio, cfg.patch_frames * cfg.hop_length)
-        mel = torch.from_numpy(log_mel(padded, cfg))
+        return self.embed_mel(log_mel(loop_pad(audio, cfg.patch_frames * cfg.hop_length), cfg))
+
+    def embed_mel(self, log_mel_frames: np.ndarray) -> np.ndarray:
+        """Per-patch embeddings of a log-mel spectrogram (n_frames >= 187, n_mels); (n_patches, 753).
+
+        Exposed so a spectrogram stretched in time (the paper's self-supervised signal) can be
+        embedded without a round trip through audio.
+        """
+        cfg = self._cfg
+        mel = torch.from_numpy(np.ascontiguousarray(log_mel_frames, dtype=np.float32))
         starts = patch_starts(len(mel), self._patches, cfg.patch_frames)
         out = np.empty((len(starts), self.dimension), dtype=np.float32)
         with torch.inference_mode():
