@@ -15,10 +15,14 @@ from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
+
 from engine.audio import AudioError
-from engine.library import Library, default_library_dir
+from engine.embed.embedder import MusicnnEmbedder
+from engine.library import Library, _unchanged, default_library_dir
 from engine.scan import ScanError
 from engine.store import StoreError
+from engine.tempo import estimate_file_tempo
 
 EXIT_USER_ERROR, EXIT_CANCELLED = 2, 130
 
@@ -116,6 +120,36 @@ def cmd_failed(lib: Library, args) -> int:
     return 0
 
 
+def cmd_tempo(lib: Library, args) -> int:
+    """Each file's BPM; a bad file costs one line on stderr, not the others' results."""
+    rows = []
+    for name in args.files:
+        path = Path(name).expanduser().resolve()
+        try:
+            rows.append((str(path), estimate_file_tempo(path, tempo_block=_stored_tempo_block(lib, path))))
+        except AudioError as e:
+            print(f"sbf: {path}: {e.reason}", file=sys.stderr)
+    if not rows:
+        return EXIT_USER_ERROR
+    if args.json:
+        print(json.dumps([{"path": p, "bpm": t.bpm, "confidence": t.confidence, "source": t.source} for p, t in rows],
+                         indent=2))
+        return 0
+    for path, t in rows:
+        bpm = f"{t.bpm:6.1f} BPM" if t.bpm is not None else "  no tempo"
+        print(f"{bpm}  {t.confidence:.2f}  {t.source:<20} {path}")
+    return 0
+
+
+def _stored_tempo_block(lib: Library, path: Path) -> np.ndarray | None:
+    """The tempo block the library computed for ``path``, if it is indexed and unchanged since."""
+    rec = lib.store.file_by_path(str(path))
+    if rec is None or rec.status != "ok" or not _unchanged(rec):
+        return None
+    stored = lib.store.analysis_for(str(path), MusicnnEmbedder.id, MusicnnEmbedder.version)
+    return stored.tempo_block if stored is not None else None
+
+
 DEMO_DIR = Path(__file__).resolve().parent.parent / "resources" / "demo"
 DEMO_QUERIES = 3
 
@@ -148,6 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("-k", type=int, default=10, help="number of results")
     p.set_defaults(run=cmd_search)
+    p = sub.add_parser("tempo", parents=[common], help="the BPM of each FILE (none for one-shots)")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(run=cmd_tempo)
     p = sub.add_parser("demo", parents=[common], help="index the bundled demo library and search it")
     p.set_defaults(run=cmd_demo, demo=True)
     sub.add_parser("info", parents=[common], help="what the library holds").set_defaults(run=cmd_info)

@@ -59,6 +59,50 @@ class TempoBlockConfig:
 
 
 @dataclass(frozen=True)
+class TempoConfig:
+    """BPM estimation (``engine/tempo.py``): plausible range, priors, and how far each clue is trusted.
+
+    Signal, prior and loop-length weights were chosen on the train split of the MIDI corpus and
+    the demo library; ``scripts/eval_tempo.py`` measures them on the held-out split.
+    """
+
+    bpm_min: float = 40.0  # BPM: the range a tempo is ever reported in (names, tags, signal)
+    bpm_max: float = 300.0
+    tolerance: float = 0.04  # relative: two tempi this close are the same tempo (the Accuracy1 criterion)
+    axis_steps_per_octave: int = 96  # fine log-BPM axis the signal is sampled on (0.7 % steps)
+    tempogram_seconds: float = 8.0  # librosa tempogram window: eight bars at 60 BPM
+    block_weight: float = 0.3  # share of the tempo block in the signal curve; the tempogram has the rest
+    signal_peaks: int = 8  # signal candidates kept, strongest first
+    min_peak_ratio: float = 0.1  # a signal peak below this fraction of the strongest one is noise
+    # A beat is confirmed by periodicity at two beats, at a 4/4 bar and at its eighth notes:
+    # (tempo ratio, weight). This is what rules out the x3/2 and x4/3 readings of swing and syncopation.
+    metre: tuple[tuple[float, float], ...] = ((1.0, 1.0), (0.5, 0.5), (0.25, 0.5), (2.0, 0.5))
+    metre_spread: float = 0.01  # relative: each metrical level is read at its strongest within this
+    signal_exponent: float = 2.0  # sharpness of the signal against the priors
+    prior_bpm: float = 115.0  # centre of the log-normal tempo prior
+    prior_octaves: float = 0.8  # its standard deviation in octaves: 60 and 220 BPM keep half the weight
+    loop_bars: tuple[int, ...] = (1, 2, 4, 8)  # 4/4 bar counts sample-pack loops are cut to
+    loop_bar_weights: tuple[float, ...] = (0.5, 1.0, 1.0, 0.5)  # how common each count is
+    loop_tolerance: float = 0.01  # relative tempo spread of a loop-length match (a cut 40 ms off at 4 s)
+    loop_snap: float = 0.02  # a peak this close to a whole number of bars is read as that exact tempo
+    loop_boost: float = 5.0  # a perfect loop-length match multiplies a tempo's weight by 1 + loop_boost
+    # Loop-likeness: how well the strongest peaks fit whole bars (0..1). From the first value on the
+    # loop-length prior starts to count, from the second fully: a 20 s track's peaks fit whole bars
+    # by chance one time in ten, a loop's fit them nine times in ten.
+    loop_likeness: tuple[float, float] = (0.2, 0.5)
+    min_seconds: float = 1.0  # shorter files are one-shots whatever they hold
+    short_seconds: float = 1.5  # up to this a file must fit whole bars at its tempo to be a loop
+    min_periodicity: float = 0.03  # tempo-block peak (lags held twice) below which: no tempo (one-shots 0-0.01,
+    # sustained pads 0.05-0.1, drum loops 0.2-0.8)
+    full_periodicity: float = 0.2  # periodicity from which the signal's confidence is not scaled down
+    explicit_name_score: float = 1.0  # "124bpm", "BPM 124"
+    bare_name_score: float = 0.6  # "_124_": often the tempo, sometimes a pack's numbering
+    folder_name_score: float = 0.8  # "Loops/124 BPM/...": the pack's tempo folder
+    tag_score: float = 1.0  # acid / ID3 / Vorbis tempo fields
+    min_declared_support: float = 0.15  # signal strength (share of its peak) a declared tempo's octave needs
+
+
+@dataclass(frozen=True)
 class AudioLimits:
     """Bounds that keep a bad or huge file from stalling a scan."""
 
@@ -90,5 +134,6 @@ class IndexConfig:
 MEL = MelConfig()
 PATCHES = PatchConfig()
 TEMPO_BLOCK = TempoBlockConfig()
+TEMPO = TempoConfig()
 LIMITS = AudioLimits()
 INDEX = IndexConfig()

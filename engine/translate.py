@@ -171,7 +171,7 @@ def fit(space: TrackSpace, z: np.ndarray, groups: np.ndarray, taus: np.ndarray, 
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total += loss.item() * len(idx)
+            total += loss.detach().item() * len(idx)
         if progress is not None:
             progress(epoch, total / len(order))
     return Translator(space, net, cfg)
