@@ -16,6 +16,7 @@ from engine.audio import load_mono, probe
 from engine.embed.embedder import Embedder, MusicnnEmbedder
 from engine.embed.tempo_block import compute_tempo_block
 from engine.embed.track_vector import TrackSpace
+from engine.tempo import TempoEstimate, estimate_decoded_tempo
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class FileAnalysis:
 
     patches : (n_patches, dimension) float32 per-patch embeddings
     tempo_block : (n_bins,) float32 onset autocorrelation on the log-BPM grid
+    tempo : the file's BPM estimate (bpm None for one-shots)
     """
 
     path: str
@@ -33,6 +35,7 @@ class FileAnalysis:
     format: str
     patches: np.ndarray
     tempo_block: np.ndarray
+    tempo: TempoEstimate
 
 
 def analyse_file(path: str | Path, embedder: Embedder) -> FileAnalysis:
@@ -41,7 +44,8 @@ def analyse_file(path: str | Path, embedder: Embedder) -> FileAnalysis:
     decoded = load_mono(path, sr=embedder.sample_rate)
     patches = embedder.embed(decoded.samples)
     block = compute_tempo_block(decoded.samples, decoded.sample_rate)
-    return FileAnalysis(str(path), info.size_bytes, info.mtime_ns, decoded.duration_s, info.format, patches, block)
+    tempo = estimate_decoded_tempo(path, info, decoded, block)
+    return FileAnalysis(str(path), info.size_bytes, info.mtime_ns, decoded.duration_s, info.format, patches, block, tempo)
 
 
 @dataclass(frozen=True)

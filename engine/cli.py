@@ -12,15 +12,17 @@ import json
 import sys
 import time
 from collections import Counter
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
 
-from engine.audio import AudioError
+from engine.audio import AudioError, FileVanished
+from engine.config import FINE_TUNE
 from engine.embed.embedder import MusicnnEmbedder
 from engine.library import Library, _unchanged, default_library_dir
 from engine.scan import ScanError
+from engine.search import MODES, SearchError
 from engine.store import StoreError
 from engine.tempo import estimate_file_tempo
 
@@ -83,15 +85,19 @@ def cmd_index(lib: Library, args) -> int:
 
 
 def cmd_search(lib: Library, args) -> int:
-    results = lib.search(args.file, k=args.k)
+    mode = args.mode or ("target" if args.bpm is not None or args.ratio is not None else "similar")
+    results = lib.search(args.file, k=args.k, mode=mode, target_bpm=args.bpm, ratio=args.ratio,
+                         bpm_window=args.bpm_window)
     if args.json:
         print(json.dumps([asdict(r) for r in results], indent=2))
         return 0
     if not results:
-        print("The library is empty: index a folder first (sbf index DIR).")
+        print("No results: index a folder first (sbf index DIR), or widen the BPM window.")
     for rank, r in enumerate(results, 1):
-        bpm = f"{r.bpm:6.1f}" if r.bpm is not None else "     -"
-        print(f"{rank:3d}. {r.score:.3f}  {bpm} BPM  {r.path}")
+        bpm = f"{r.bpm:6.1f} BPM" if r.bpm is not None else "  no tempo"
+        off = f" ({(r.bpm / args.bpm - 1) * 100:+5.1f}%)" if args.bpm and r.bpm else ""
+        at = f"  matches at {r.tau:.2f}x" if mode == "contour" else ""
+        print(f"{rank:3d}. {r.score:.3f}  {bpm}{off}{at}  {r.path}")
     return 0
 
 
@@ -127,6 +133,8 @@ def cmd_tempo(lib: Library, args) -> int:
         path = Path(name).expanduser().resolve()
         try:
             rows.append((str(path), estimate_file_tempo(path, tempo_block=_stored_tempo_block(lib, path))))
+        except FileVanished:
+            print(f"sbf: {path}: no such file", file=sys.stderr)
         except AudioError as e:
             print(f"sbf: {path}: {e.reason}", file=sys.stderr)
     if not rows:
@@ -148,6 +156,57 @@ def _stored_tempo_block(lib: Library, path: Path) -> np.ndarray | None:
         return None
     stored = lib.store.analysis_for(str(path), MusicnnEmbedder.id, MusicnnEmbedder.version)
     return stored.tempo_block if stored is not None else None
+
+
+def cmd_train_translator(lib: Library, args) -> int:
+    """Fine-tune the tempo translation on this library; Ctrl-C leaves the previous one in place."""
+    from engine.finetune import NotEnoughFiles, fine_tune  # scipy's interpolation: half a second no other command needs
+
+    if args.reset:
+        removed = lib.reset_translator()
+        if args.json:
+            print(json.dumps({"removed": removed, "path": str(lib.translator_path)}))
+        else:
+            print("Removed this library's fine-tuned translator: searches use the shipped one again." if removed
+                  else "This library has no fine-tuned translator: searches already use the shipped one.")
+        return 0
+    if args.epochs < 1:
+        print("sbf: --epochs must be at least 1", file=sys.stderr)
+        return EXIT_USER_ERROR
+    bar = ProgressBar() if not args.json else None
+    result = None
+    try:
+        for ev in fine_tune(lib, replace(FINE_TUNE, epochs=args.epochs)):
+            result = ev.result or result
+            if bar:
+                label = f"{ev.stage} loss {ev.loss:.4f}" if ev.loss is not None else ev.stage
+                bar.update(ev.done, ev.total, label)
+    except KeyboardInterrupt:
+        if bar:
+            bar.close()
+        print("Cancelled: the library's translator was not changed.", file=sys.stderr)
+        return EXIT_CANCELLED
+    except NotEnoughFiles as e:
+        if bar:
+            bar.close()
+        print(f"sbf: {e}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    if bar:
+        bar.close()
+    assert result is not None  # the last event always carries it
+    if args.json:
+        print(json.dumps(asdict(result), indent=2))
+        return 0
+    print(f"Fine-tuned on {result.train_files} sounds ({result.pairs} stretched versions) from the "
+          f"{result.started_from} translator in {result.seconds:.0f} s; wrote {result.path}")
+    if result.skipped_files:
+        print(f"  {result.skipped_files} sounds could not be read and were skipped: rescan to update the library.")
+    print(f"Held-out check on {result.heldout_files} other sounds, each stretched to every tempo ratio below: "
+          "how often the translated sound finds exactly its stretched version (top-1)")
+    print("  tau     " + "".join(f"{t:>7}" for t in result.before) + "   mean")
+    for name, rates in (("before", result.before), ("after", result.after)):
+        print(f"  {name:<8}" + "".join(f"{v:7.2f}" for v in rates.values()) + f"{np.mean(list(rates.values())):7.3f}")
+    return 0
 
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "resources" / "demo"
@@ -181,12 +240,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", parents=[common], help="files that sound like FILE")
     p.add_argument("file")
     p.add_argument("-k", type=int, default=10, help="number of results")
+    p.add_argument("--mode", choices=MODES, help="similar; target: at a tempo (default with --bpm/--ratio); "
+                   "contour: at any tempo")
+    knob = p.add_mutually_exclusive_group()
+    knob.add_argument("--bpm", type=float, help="target tempo in BPM (tau = target / the query's BPM)")
+    knob.add_argument("--ratio", type=float, help="target tempo ratio tau = T'/T (2 = twice as fast)")
+    p.add_argument("--bpm-window", type=float, metavar="PERCENT", help="keep results within this BPM window")
     p.set_defaults(run=cmd_search)
     p = sub.add_parser("tempo", parents=[common], help="the BPM of each FILE (none for one-shots)")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(run=cmd_tempo)
     p = sub.add_parser("demo", parents=[common], help="index the bundled demo library and search it")
     p.set_defaults(run=cmd_demo, demo=True)
+    train = sub.add_parser("train", help="train a model on this library").add_subparsers(dest="model", required=True)
+    p = train.add_parser("translator", parents=[common],
+                         help="fine-tune the tempo translation on this library's sounds (a few minutes)")
+    p.add_argument("--library", dest="library_dir", type=Path, help="the library folder (same as --library-dir)")
+    p.add_argument("--epochs", type=int, default=FINE_TUNE.epochs, help=f"training passes (default {FINE_TUNE.epochs})")
+    p.add_argument("--reset", action="store_true", help="remove the fine-tuned translator: back to the shipped one")
+    p.set_defaults(run=cmd_train_translator)
     sub.add_parser("info", parents=[common], help="what the library holds").set_defaults(run=cmd_info)
     sub.add_parser("failed", parents=[common], help="files that could not be analysed, and why").set_defaults(run=cmd_failed)
     return parser
@@ -203,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USER_ERROR
     try:
         return args.run(lib, args)
-    except (ScanError, StoreError, AudioError, FileNotFoundError) as e:
+    except (ScanError, SearchError, StoreError, AudioError, FileNotFoundError) as e:
         print(f"sbf: {e}", file=sys.stderr)
         return EXIT_USER_ERROR
     finally:

@@ -131,9 +131,47 @@ class IndexConfig:
     exact_block_floats: int = 1 << 22  # similarity-matrix block for batched exact queries (16 MB of float32)
 
 
+@dataclass(frozen=True)
+class FineTuneConfig:
+    """Fine-tuning the tempo translation on a user's library (``engine/finetune.py``, ``sbf train translator``).
+
+    Self-supervised: each file's log-mel spectrogram stretched in time to random tempo ratios. The caps
+    keep a run to a few minutes on 2 cores: the cost is MusiCNN on every stretched patch (about 30 ms each).
+    """
+
+    epochs: int = 30
+    lr: float = 2e-4  # a tenth of training from scratch: nudge the shipped translator, do not replace it
+    weight_decay: float = 1e-4
+    versions_per_file: int = 3  # stretches per training file, tau log-uniform in [tau_min, tau_max]
+    tau_min: float = 0.5
+    tau_max: float = 2.0
+    heldout_share: float = 0.2  # of the library's files, chosen by a hash of their path, never trained on
+    heldout_taus: tuple[float, ...] = (0.5, 0.7, 0.85, 1.2, 1.4, 2.0)  # every held-out file at each of these
+    max_files: int = 240  # training files; a larger library is sampled
+    max_heldout_files: int = 60
+    max_patches: int = 6  # per stretched version, spread over the file: 18 s of a long file at tau = 1
+    min_files: int = 10  # fewer files teach nothing and leave nothing to hold out
+    seed: int = 0
+
+
 MEL = MelConfig()
 PATCHES = PatchConfig()
 TEMPO_BLOCK = TempoBlockConfig()
 TEMPO = TempoConfig()
 LIMITS = AudioLimits()
 INDEX = IndexConfig()
+FINE_TUNE = FineTuneConfig()
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """The tempo knob's search."""
+
+    contour_min: float = 0.5  # tau range of "at any tempo" (half to double speed)
+    contour_max: float = 2.0
+    contour_points: int = 13  # log-spaced: a step of 12 %, three times a musician's 4 % tolerance
+    overfetch: int = 8  # neighbours fetched per wanted result when a BPM window filters them
+    cached_translations: int = 64  # translated query vectors a session keeps (knob positions)
+
+
+SEARCH = SearchConfig()

@@ -9,19 +9,29 @@ same notes, same tempo.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import numpy as np
 
-from engine.corpus import Render
-
 TranslateFn = Callable[[np.ndarray, float], np.ndarray]  # (Q, D) vectors, tau -> (Q, D)
+
+
+class Version(Protocol):
+    """One version of a piece at a known tempo ratio: a corpus :class:`engine.corpus.Render`, or a
+    stretched spectrogram of a library file (:mod:`engine.finetune`)."""
+
+    @property
+    def piece_id(self) -> str: ...
+
+    @property
+    def tau(self) -> float: ...  # rounded to 3 decimals, as the corpus manifest is
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
 
 
-def tempo_retrieval(renders: Sequence[Render], vectors: np.ndarray, translate: TranslateFn,
+def tempo_retrieval(renders: Sequence[Version], vectors: np.ndarray, translate: TranslateFn,
                     taus: Sequence[float]) -> dict[float, float]:
     """Top-1 rate of the exact (piece, tau) for each target tau.
 
@@ -39,7 +49,7 @@ def tempo_retrieval(renders: Sequence[Render], vectors: np.ndarray, translate: T
     return rates
 
 
-def same_piece_recall(renders: Sequence[Render], vectors: np.ndarray, k: int = 10) -> float:
+def same_piece_recall(renders: Sequence[Version], vectors: np.ndarray, k: int = 10) -> float:
     """Plain similarity, no translation: recall@k of the other versions (tempi, soundfonts) of the same piece."""
     unit = _unit(vectors)
     sims = unit @ unit.T

@@ -19,14 +19,19 @@ import numpy as np
 from platformdirs import user_data_dir
 
 from engine.analysis import analyse_file
+from engine.config import SEARCH
 from engine.embed.embedder import Embedder, MusicnnEmbedder
 from engine.embed.track_vector import TrackSpace
 from engine.scan import ScanEvent, Scanner
+from engine.search import Query, SearchSession
 from engine.store import FileRecord, Store
+from engine.translate import DEFAULT_PATH as SHIPPED_TRANSLATOR
+from engine.translate import Translator, TranslatorConfig, TranslatorMismatch
 from engine.vector_index import HnswIndex, IndexCacheError, VectorIndex, make_index
 
 APP_NAME = "similar-but-faster"
 DB_NAME = "library.sqlite3"
+TRANSLATOR_NAME = "translator.safetensors"  # this library's fine-tuned tempo translation (sbf train translator)
 
 
 def default_library_dir() -> Path:
@@ -64,12 +69,14 @@ class Library:
     """A library stored in ``library_dir`` (created if missing)."""
 
     def __init__(self, library_dir: str | Path | None = None, embedder: Embedder | None = None,
-                 space: TrackSpace | None = None):
+                 space: TrackSpace | None = None, shipped_translator: Path = SHIPPED_TRANSLATOR):
         self.library_dir = Path(library_dir).expanduser() if library_dir else default_library_dir()
         self.store = Store(self.library_dir / DB_NAME)
         self._embedder = embedder
         self.space = space or TrackSpace.load()
-        self._index: tuple[str, VectorIndex, dict[int, str]] | None = None
+        self.shipped_translator = Path(shipped_translator)
+        self._index: tuple[str, VectorIndex, dict[int, str], dict[int, float | None]] | None = None
+        self._translator: tuple[tuple[int, int] | None, Translator] | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -85,30 +92,68 @@ class Library:
         self._index = None
         yield from Scanner(self.store, self.embedder, workers).scan(folder)
 
-    def search(self, path: str | Path, k: int = 10) -> list[SearchResult]:
-        """The ``k`` files that sound most like ``path`` (a library file or any audio file)."""
-        query_path = str(Path(path).expanduser().resolve())
-        query = self.track_vector(query_path)
-        _, index, paths = self._current_index()
-        found = index.query(query[None, :], k + 1)
-        results = []
-        for file_id, distance in zip(found.ids[0], found.distances[0]):
-            if paths[int(file_id)] == query_path:
-                continue  # the query itself is no news to the user
-            results.append(SearchResult(paths[int(file_id)], float(1.0 - distance), None, 1.0))
-        return results[:k]
+    def search(self, path: str | Path, k: int = 10, mode: str = "similar", target_bpm: float | None = None,
+               ratio: float | None = None, bpm_window: float | None = None) -> list[SearchResult]:
+        """The ``k`` files that sound most like ``path`` (a library file or any audio file).
 
-    def track_vector(self, path: str) -> np.ndarray:
-        """The stored analysis when the file is in the library and current, else a fresh one."""
+        Parameters
+        ----------
+        mode : "similar", "target" (at a tempo) or "contour" (at any tempo), see engine/search.py
+        target_bpm : with ``mode="target"``, tau = target_bpm / the query's BPM (its estimate, or the
+            user's correction)
+        ratio : with ``mode="target"``, tau directly (T'/T, 2 = twice as fast); wins over target_bpm
+        bpm_window : keep only results within this many percent of the target (or the query's) BPM
+        """
+        session = SearchSession(self, k)
+        session.set_query(path)
+        session.set_mode(mode)
+        if ratio is not None:
+            session.set_ratio(ratio)
+        elif target_bpm is not None:
+            session.set_target_bpm(target_bpm)
+        session.set_bpm_window(bpm_window)
+        return session.results()
+
+    def query(self, path: str | Path) -> Query:
+        """A query from any audio file: the stored analysis when the file is indexed and unchanged,
+        else a fresh one (a file dragged in from outside the library)."""
+        resolved = str(Path(path).expanduser().resolve())
         model_id, version = self._model()
-        stored = self.store.analysis_for(path, model_id, version)
-        rec = self.store.file_by_path(path)
+        stored = self.store.analysis_for(resolved, model_id, version)
+        rec = self.store.file_by_path(resolved)
         if stored is not None and rec is not None and _unchanged(rec):
-            return self.space.vector(stored.patches, stored.tempo_block)
-        fresh = analyse_file(path, self.embedder)
-        return self.space.vector(fresh.patches, fresh.tempo_block)
+            return Query(resolved, self.space.vector(stored.patches, stored.tempo_block), stored.bpm, stored.file_id)
+        fresh = analyse_file(resolved, self.embedder)
+        return Query(resolved, self.space.vector(fresh.patches, fresh.tempo_block), fresh.tempo.bpm, None)
 
-    def _current_index(self) -> tuple[str, VectorIndex, dict[int, str]]:
+    def nearest(self, vectors: np.ndarray, taus: np.ndarray, k: int, exclude: Query | None = None,
+                window: tuple[float, float] | None = None) -> list[SearchResult]:
+        """Merge the neighbours of several translated queries (M, D), one per tau (M,).
+
+        Each candidate keeps its closest match and the tau it matched at; the query file itself and
+        files outside the BPM window (when given) are left out.
+        """
+        _, index, paths, bpms = self._current_index()
+        wanted = k + 1 if window is None else k * SEARCH.overfetch
+        while True:
+            found = index.query(vectors, min(wanted, len(index)))
+            best: dict[int, tuple[float, float]] = {}
+            for row, tau in enumerate(taus):
+                for file_id, distance in zip(found.ids[row].tolist(), found.distances[row].tolist()):
+                    if exclude is not None and (file_id == exclude.file_id or paths[file_id] == exclude.path):
+                        continue
+                    bpm = bpms.get(file_id)
+                    if window is not None and (bpm is None or not window[0] <= bpm <= window[1]):
+                        continue
+                    if file_id not in best or distance < best[file_id][0]:
+                        best[file_id] = (distance, float(tau))
+            if len(best) >= k or wanted >= len(index):
+                break
+            wanted = len(index)  # a narrow window: look at everything rather than miss a match
+        ranked = sorted(best.items(), key=lambda item: item[1][0])[:k]
+        return [SearchResult(paths[i], 1.0 - d, bpms.get(i), tau) for i, (d, tau) in ranked]
+
+    def _current_index(self) -> tuple[str, VectorIndex, dict[int, str], dict[int, float | None]]:
         """The search index for the current analyses: kept in memory, and for large libraries cached
         on disk (hnswlib), rebuilt from the stored embeddings whenever they changed."""
         model_id, version = self._model()
@@ -128,7 +173,7 @@ class Library:
             index.build(ids, vectors)
             if isinstance(index, HnswIndex):
                 index.save(cache, key)
-        self._index = (key, index, self.store.paths_by_id())
+        self._index = (key, index, self.store.paths_by_id(), self.store.bpm_by_id(model_id, version))
         return self._index
 
     def _model(self) -> tuple[str, str]:
@@ -144,6 +189,55 @@ class Library:
 
     def failed(self) -> list[FileRecord]:
         return self.store.files(status="failed")
+
+    # --- tempo translation ---------------------------------------------------------------------
+
+    @property
+    def translator_path(self) -> Path:
+        """Where ``sbf train translator`` keeps this library's fine-tuned translation."""
+        return self.library_dir / TRANSLATOR_NAME
+
+    @property
+    def translator(self) -> Translator:
+        """f(z, tau) for this library: its fine-tuned translation if there is one, else the shipped one.
+
+        A fine-tune made for another track space (the app was updated since) is ignored rather than
+        refused. Without a shipped file either, the MusiCNN part is left as it is and only the tempo
+        block moves. Reloaded whenever the fine-tuned file changes.
+        """
+        key = _stat_key(self.translator_path)
+        if self._translator is None or self._translator[0] != key:
+            self._translator = (key, self._load_translator(key is not None))
+        return self._translator[1]
+
+    def _load_translator(self, fine_tuned: bool) -> Translator:
+        if fine_tuned:
+            try:
+                return Translator.load(self.space, self.translator_path)
+            except TranslatorMismatch:
+                pass
+        try:
+            return Translator.load(self.space, self.shipped_translator)
+        except FileNotFoundError:
+            return Translator.untrained(self.space, TranslatorConfig("identity"))
+
+    def reset_translator(self) -> bool:
+        """Forget this library's fine-tuned translation (back to the shipped one); False if there was none."""
+        self._translator = None
+        try:
+            self.translator_path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+
+def _stat_key(path: Path) -> tuple[int, int] | None:
+    """(size, mtime in ns) of a file, None when it does not exist: tells a cached copy it is stale."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_size, st.st_mtime_ns
 
 
 def _unchanged(rec: FileRecord) -> bool:

@@ -170,8 +170,10 @@ class Scanner:
                     pending.append(Failure(job.path, job.root, job.size, job.mtime_ns, result.reason))
                     event = ScanEvent(job.path, "failed", 0, 0, result.reason)
                 else:
+                    t = result.tempo
                     pending.append(NewAnalysis(job.path, job.root, result.size, result.mtime_ns, job.content_hash or "",
-                                               result.duration, result.format, result.patches, result.tempo_block))
+                                               result.duration, result.format, result.patches, result.tempo_block,
+                                               t.bpm, t.confidence, t.source))
                     event = ScanEvent(job.path, "indexed", 0, 0)
                 if len(pending) >= BATCH_FILES or time.monotonic() - last_commit > BATCH_SECONDS:
                     self._commit(pending)

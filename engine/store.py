@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -47,6 +47,9 @@ CREATE TABLE IF NOT EXISTS analyses (
     patches BLOB NOT NULL,
     tempo_block BLOB NOT NULL,
     created_at REAL NOT NULL,
+    bpm REAL,
+    bpm_confidence REAL,
+    bpm_source TEXT,
     PRIMARY KEY (file_id, model_id)
 );
 CREATE TABLE IF NOT EXISTS user_data (
@@ -80,12 +83,18 @@ class FileRecord:
 
 @dataclass(frozen=True)
 class StoredAnalysis:
-    """An analysis as stored: patches (n, dim) float32, tempo_block (n_bins,) float32."""
+    """An analysis as stored: patches (n, dim) float32, tempo_block (n_bins,) float32.
+
+    bpm is the user's correction when there is one (bpm_source "user"), else the estimate; None for
+    one-shots and for files analysed before tempo estimation existed.
+    """
 
     file_id: int
     path: str
     patches: np.ndarray
     tempo_block: np.ndarray
+    bpm: float | None
+    bpm_source: str | None
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,9 @@ class NewAnalysis:
     format: str
     patches: np.ndarray
     tempo_block: np.ndarray
+    bpm: float | None
+    bpm_confidence: float
+    bpm_source: str
 
 
 @dataclass(frozen=True)
@@ -126,12 +138,15 @@ class Store:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(_SCHEMA)  # idempotent DDL; executescript commits on its own
-            with self.transaction():
-                row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-                if row is None:
-                    self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-                elif int(row[0]) > SCHEMA_VERSION:
+            with self.transaction() as db:
+                row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+                version = SCHEMA_VERSION if row is None else int(row[0])
+                if version > SCHEMA_VERSION:
                     raise StoreError(f"{self.path} was made by a newer version of Similar But Faster")
+                if version < 2:  # v1 had no tempo estimates: NULL until the files are analysed again
+                    for column in ("bpm REAL", "bpm_confidence REAL", "bpm_source TEXT"):
+                        db.execute(f"ALTER TABLE analyses ADD COLUMN {column}")
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         except sqlite3.DatabaseError as e:
             raise StoreError(f"Cannot open the library database {self.path}: {e}") from e
 
@@ -174,7 +189,8 @@ class Store:
 
     def has_analysis(self, file_id: int, model_id: str, model_version: str) -> bool:
         row = self._db.execute(
-            "SELECT 1 FROM analyses WHERE file_id = ? AND model_id = ? AND model_version = ?",
+            # bpm_source is NULL in analyses made before tempo estimation: those are redone
+            "SELECT 1 FROM analyses WHERE file_id = ? AND model_id = ? AND model_version = ? AND bpm_source IS NOT NULL",
             (file_id, model_id, model_version),
         ).fetchone()
         return row is not None
@@ -193,9 +209,11 @@ class Store:
         file_id = self._upsert_file(db, a.path, a.root, a.size, a.mtime_ns, a.content_hash, a.duration, a.format, "ok", None)
         patches = np.ascontiguousarray(a.patches, dtype=np.float32)
         db.execute(
-            "INSERT OR REPLACE INTO analyses VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            """INSERT OR REPLACE INTO analyses (file_id, model_id, model_version, n_patches, dim, patches,
+                 tempo_block, created_at, bpm, bpm_confidence, bpm_source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (file_id, model_id, model_version, patches.shape[0], patches.shape[1], patches.tobytes(),
-             np.ascontiguousarray(a.tempo_block, dtype=np.float32).tobytes(), time.time()),
+             np.ascontiguousarray(a.tempo_block, dtype=np.float32).tobytes(), time.time(),
+             a.bpm, a.bpm_confidence, a.bpm_source),
         )
         return file_id
 
@@ -218,28 +236,25 @@ class Store:
 
     def analyses(self, model_id: str, model_version: str) -> list[StoredAnalysis]:
         """Every current analysis for a model, in file-id order."""
-        rows = self._db.execute(
-            """SELECT f.id, f.path, a.n_patches, a.dim, a.patches, a.tempo_block FROM analyses a
-               JOIN files f ON f.id = a.file_id
-               WHERE a.model_id = ? AND a.model_version = ? AND f.status = 'ok' ORDER BY f.id""",
-            (model_id, model_version),
-        )
-        return [
-            StoredAnalysis(fid, path, np.frombuffer(p, np.float32).reshape(n, d), np.frombuffer(b, np.float32))
-            for fid, path, n, d, p, b in rows
-        ]
+        return self._analyses("", (model_id, model_version))
 
     def analysis_for(self, path: str, model_id: str, model_version: str) -> StoredAnalysis | None:
-        row = self._db.execute(
-            """SELECT f.id, f.path, a.n_patches, a.dim, a.patches, a.tempo_block FROM analyses a
-               JOIN files f ON f.id = a.file_id
-               WHERE f.path = ? AND a.model_id = ? AND a.model_version = ?""",
-            (path, model_id, model_version),
-        ).fetchone()
-        if row is None:
-            return None
-        fid, p, n, d, patches, block = row
-        return StoredAnalysis(fid, p, np.frombuffer(patches, np.float32).reshape(n, d), np.frombuffer(block, np.float32))
+        found = self._analyses("AND f.path = ?", (model_id, model_version, path))
+        return found[0] if found else None
+
+    def _analyses(self, where: str, args: tuple) -> list[StoredAnalysis]:
+        rows = self._db.execute(
+            f"""SELECT f.id, f.path, a.n_patches, a.dim, a.patches, a.tempo_block,
+                       COALESCE(u.bpm_override, a.bpm), CASE WHEN u.bpm_override IS NULL THEN a.bpm_source ELSE 'user' END
+                FROM analyses a JOIN files f ON f.id = a.file_id
+                LEFT JOIN user_data u ON u.content_hash = f.content_hash
+                WHERE a.model_id = ? AND a.model_version = ? AND f.status = 'ok' {where} ORDER BY f.id""",
+            args,
+        )
+        return [
+            StoredAnalysis(fid, path, np.frombuffer(p, np.float32).reshape(n, d), np.frombuffer(b, np.float32), bpm, src)
+            for fid, path, n, d, p, b, bpm, src in rows
+        ]
 
     def analyses_fingerprint(self, model_id: str, model_version: str) -> str:
         """Changes whenever an analysis is added, removed or redone; cheap (no embeddings read)."""
@@ -253,6 +268,13 @@ class Store:
 
     def paths_by_id(self) -> dict[int, str]:
         return dict(self._db.execute("SELECT id, path FROM files WHERE status = 'ok'"))
+
+    def bpm_by_id(self, model_id: str, model_version: str) -> dict[int, float | None]:
+        """Each analysed file's tempo: the user's correction if any, else the estimate (None: no tempo)."""
+        return dict(self._db.execute(
+            """SELECT f.id, COALESCE(u.bpm_override, a.bpm) FROM analyses a JOIN files f ON f.id = a.file_id
+               LEFT JOIN user_data u ON u.content_hash = f.content_hash
+               WHERE a.model_id = ? AND a.model_version = ?""", (model_id, model_version)))
 
     def counts(self) -> dict[str, int]:
         rows = self._db.execute("SELECT status, COUNT(*) FROM files GROUP BY status").fetchall()

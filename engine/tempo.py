@@ -33,7 +33,7 @@ import librosa
 import numpy as np
 from scipy.signal import find_peaks
 
-from engine.audio import AudioInfo, load_mono, probe
+from engine.audio import AudioInfo, DecodedAudio, load_mono, probe
 from engine.config import TEMPO, TEMPO_BLOCK, TempoBlockConfig, TempoConfig
 from engine.embed.tempo_block import compute_tempo_block
 
@@ -403,8 +403,12 @@ def estimate_file_tempo(
     engine.audio.AudioError
         The file cannot be read (see :func:`engine.audio.load_mono`).
     """
-    info = probe(path)
-    decoded = load_mono(path)
+    return estimate_decoded_tempo(path, probe(path), load_mono(path), tempo_block, cfg)
+
+
+def estimate_decoded_tempo(path: str | os.PathLike[str], info: AudioInfo, decoded: DecodedAudio,
+                           tempo_block: np.ndarray | None = None, cfg: TempoConfig = TEMPO) -> TempoEstimate:
+    """:func:`estimate_file_tempo` for audio already decoded (a scan decodes each file once)."""
     tags = read_tempo_tags(path, info, cfg)
     signal = signal_evidence(decoded.samples, decoded.sample_rate, tempo_block, cfg)
     return estimate_tempo(decoded.duration_s, signal, declared=(*tempo_from_name(path, cfg), *tags.candidates),

@@ -16,6 +16,7 @@ means), and refuses to load against another.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,22 +157,35 @@ def fit(space: TrackSpace, z: np.ndarray, groups: np.ndarray, taus: np.ndarray, 
     a, b, tau = train_pairs(z, groups, taus)
     in_range = (tau >= cfg.tau_min * 0.999) & (tau <= cfg.tau_max * 1.001)
     a, b, tau = a[in_range], b[in_range], tau[in_range]
-    zt = torch.from_numpy(np.ascontiguousarray(z, dtype=np.float32))
-    a, b, lt = torch.from_numpy(a), torch.from_numpy(b), torch.from_numpy(np.log2(tau))
+    for epoch, loss in enumerate(train_epochs(net, z[a], z[b], tau, epochs, lr, weight_decay, seed)):
+        if progress is not None:
+            progress(epoch, loss)
+    return Translator(space, net, cfg)
+
+
+def train_epochs(net: MusicnnTranslator, z_from: np.ndarray, z_to: np.ndarray, taus: np.ndarray, epochs: int,
+                 lr: float, weight_decay: float = 1e-4, seed: int = 0) -> Iterator[float]:
+    """Train ``net`` in place to map ``z_from`` at ratio ``taus`` onto ``z_to``; yields each epoch's mean loss.
+
+    The one training loop of :func:`fit` (from scratch) and of fine-tuning an existing translator
+    (:mod:`engine.finetune`). A generator, so a caller can report progress and cancel between epochs.
+
+    z_from, z_to : (P, K) MusiCNN parts of pairs; taus : (P,) tempo ratio from each ``z_from`` to its ``z_to``.
+    """
+    src = torch.from_numpy(np.ascontiguousarray(z_from, dtype=np.float32))
+    dst = torch.from_numpy(np.ascontiguousarray(z_to, dtype=np.float32))
+    lt = torch.from_numpy(np.log2(np.asarray(taus, dtype=np.float32)))
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
     gen = torch.Generator().manual_seed(seed)
     batch = 256
-    for epoch in range(epochs):
-        order = torch.randperm(len(a), generator=gen)
+    for _ in range(epochs):
+        order = torch.randperm(len(src), generator=gen)
         total = 0.0
         for start in range(0, len(order), batch):
             idx = order[start : start + batch]
-            pred = net(zt[a[idx]], lt[idx])
-            loss = (pred - zt[b[idx]]).square().mean()
+            loss = (net(src[idx], lt[idx]) - dst[idx]).square().mean()
             opt.zero_grad()
             loss.backward()
             opt.step()
             total += loss.detach().item() * len(idx)
-        if progress is not None:
-            progress(epoch, total / len(order))
-    return Translator(space, net, cfg)
+        yield total / max(len(order), 1)

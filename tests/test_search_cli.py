@@ -101,3 +101,11 @@ def test_large_library_index_is_cached_on_disk_and_rebuilt_when_stale(indexed, m
     write(folder / "late.wav", tone(225, 3.2))
     list(again.index(folder, workers=1))
     assert any(r.path.endswith("late.wav") for r in again.search(folder / "tone_a.flac", k=6))
+
+
+def test_results_carry_each_files_bpm_and_one_shots_have_none(indexed):
+    lib, folder = indexed
+    by_name = {Path(r.path).name: r.bpm for r in lib.search(folder / "tone_a.flac", k=10)}
+    assert by_name["blip.wav"] is None
+    assert abs(by_name["clicks_100bpm.wav"] - 100) <= 4
+    assert abs(by_name["clicks_120bpm.wav"] - 120) <= 4.8
