@@ -140,3 +140,23 @@ def test_kill_9_during_a_scan_then_resume_loses_and_duplicates_nothing(tmp_path)
     assert len(rows) == 40 and len({r.path for r in rows}) == 40
     assert len(lib.store.analyses("musicnn-msd", "1")) == 40
     lib.close()
+
+
+def test_a_full_disk_during_a_commit_changes_nothing_and_says_so(library, sample_folder, monkeypatch):
+    from engine.store import StoreError
+
+    list(library.index(sample_folder, workers=1))
+    write(sample_folder / "new.wav", click_track(95, 3.0))
+    real_put = library.store.put_analysis
+
+    def disk_full(db, *args, **kwargs):
+        real_put(db, *args, **kwargs)
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(library.store, "put_analysis", disk_full)
+    with pytest.raises(StoreError, match="disk is full.*nothing was changed"):
+        list(library.index(sample_folder, workers=1))
+    monkeypatch.undo()
+    assert library.store.file_by_path(str((sample_folder / "new.wav").resolve())) is None
+    assert library.info().files_ok == 6
+    assert outcomes(library.index(sample_folder, workers=1)) == {"unchanged": 6, "indexed": 1}
