@@ -164,20 +164,20 @@ def fit(space: TrackSpace, z: np.ndarray, groups: np.ndarray, taus: np.ndarray, 
 
 
 def train_epochs(net: MusicnnTranslator, z_from: np.ndarray, z_to: np.ndarray, taus: np.ndarray, epochs: int,
-                 lr: float, weight_decay: float = 1e-4, seed: int = 0) -> Iterator[float]:
+                 lr: float, weight_decay: float = 1e-4, seed: int = 0, batch: int = 256) -> Iterator[float]:
     """Train ``net`` in place to map ``z_from`` at ratio ``taus`` onto ``z_to``; yields each epoch's mean loss.
 
     The one training loop of :func:`fit` (from scratch) and of fine-tuning an existing translator
     (:mod:`engine.finetune`). A generator, so a caller can report progress and cancel between epochs.
 
-    z_from, z_to : (P, K) MusiCNN parts of pairs; taus : (P,) tempo ratio from each ``z_from`` to its ``z_to``.
+    z_from, z_to : (P, K) MusiCNN parts of pairs; taus : (P,) tempo ratio from each ``z_from`` to its ``z_to``;
+    batch : pairs per optimiser step.
     """
     src = torch.from_numpy(np.ascontiguousarray(z_from, dtype=np.float32))
     dst = torch.from_numpy(np.ascontiguousarray(z_to, dtype=np.float32))
     lt = torch.from_numpy(np.log2(np.asarray(taus, dtype=np.float32)))
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
     gen = torch.Generator().manual_seed(seed)
-    batch = 256
     for _ in range(epochs):
         order = torch.randperm(len(src), generator=gen)
         total = 0.0
