@@ -71,6 +71,7 @@ class TempoConfig:
     tolerance: float = 0.04  # relative: two tempi this close are the same tempo (the Accuracy1 criterion)
     axis_steps_per_octave: int = 96  # fine log-BPM axis the signal is sampled on (0.7 % steps)
     tempogram_seconds: float = 8.0  # librosa tempogram window: eight bars at 60 BPM
+    tempogram_step: int = 8  # onset frames between tempogram windows (64 ms): same mean, 15x cheaper
     block_weight: float = 0.3  # share of the tempo block in the signal curve; the tempogram has the rest
     signal_peaks: int = 8  # signal candidates kept, strongest first
     min_peak_ratio: float = 0.1  # a signal peak below this fraction of the strongest one is noise
