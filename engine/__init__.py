@@ -12,7 +12,15 @@ _PUBLIC = {
     "Library": "engine.library",
     "SearchResult": "engine.library",
 }
-__all__ = sorted(_PUBLIC)
+__all__ = sorted([*_PUBLIC, "translate"])
+
+
+def translate(z, tau):
+    """f(z, tau): the track vector(s) ``z`` ((D,) or (B, D)) as they would be at tempo ratio ``tau``
+    (T'/T, scalar or (B,)), with the shipped translation. See engine/translation.py."""
+    from engine.translation import shipped_translator
+
+    return shipped_translator()(z, tau)
 
 
 def __getattr__(name: str):

@@ -35,7 +35,7 @@ from engine.evaluate import tempo_retrieval
 from engine.library import Library, _unchanged
 from engine.store import StoredAnalysis
 from engine.stretch import stretched_example
-from engine.translate import Translator, TranslatorConfig, train_epochs
+from engine.translation import Translator, TranslatorConfig, train_epochs
 
 
 class NotEnoughFiles(ValueError):

@@ -19,14 +19,14 @@ import numpy as np
 from platformdirs import user_data_dir
 
 from engine.analysis import analyse_file
-from engine.config import SEARCH
+from engine.config import SEARCH, SearchConfig
 from engine.embed.embedder import Embedder, MusicnnEmbedder
 from engine.embed.track_vector import TrackSpace
 from engine.scan import ScanEvent, Scanner
-from engine.search import Query, SearchSession
+from engine.search import Query, SearchResult, SearchSession, merged_neighbours
 from engine.store import FileRecord, Store
-from engine.translate import DEFAULT_PATH as SHIPPED_TRANSLATOR
-from engine.translate import Translator, TranslatorConfig, TranslatorMismatch
+from engine.translation import DEFAULT_PATH as SHIPPED_TRANSLATOR
+from engine.translation import Translator, TranslatorConfig, TranslatorMismatch
 from engine.vector_index import HnswIndex, IndexCacheError, VectorIndex, make_index
 
 APP_NAME = "similar-but-faster"
@@ -38,21 +38,6 @@ def default_library_dir() -> Path:
     """``$SBF_LIBRARY_DIR`` if set, else the platform's per-user data folder."""
     env = os.environ.get("SBF_LIBRARY_DIR")
     return Path(env).expanduser() if env else Path(user_data_dir(APP_NAME, appauthor=False))
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    """One neighbour.
-
-    score : cosine similarity of track vectors, 1 = identical
-    bpm : the file's tempo in BPM, None when unknown or the file has no tempo
-    tau : tempo ratio T'/T the query was translated by to match (1.0 for plain similarity)
-    """
-
-    path: str
-    score: float
-    bpm: float | None
-    tau: float
 
 
 @dataclass(frozen=True)
@@ -127,31 +112,11 @@ class Library:
         return Query(resolved, self.space.vector(fresh.patches, fresh.tempo_block), fresh.tempo.bpm, None)
 
     def nearest(self, vectors: np.ndarray, taus: np.ndarray, k: int, exclude: Query | None = None,
-                window: tuple[float, float] | None = None) -> list[SearchResult]:
-        """Merge the neighbours of several translated queries (M, D), one per tau (M,).
-
-        Each candidate keeps its closest match and the tau it matched at; the query file itself and
-        files outside the BPM window (when given) are left out.
-        """
+                window: tuple[float, float] | None = None, cfg: SearchConfig = SEARCH) -> list[SearchResult]:
+        """Merge the neighbours of several translated queries (M, D), one per tau (M,): see
+        :func:`engine.search.merged_neighbours`."""
         _, index, paths, bpms = self._current_index()
-        wanted = k + 1 if window is None else k * SEARCH.overfetch
-        while True:
-            found = index.query(vectors, min(wanted, len(index)))
-            best: dict[int, tuple[float, float]] = {}
-            for row, tau in enumerate(taus):
-                for file_id, distance in zip(found.ids[row].tolist(), found.distances[row].tolist()):
-                    if exclude is not None and (file_id == exclude.file_id or paths[file_id] == exclude.path):
-                        continue
-                    bpm = bpms.get(file_id)
-                    if window is not None and (bpm is None or not window[0] <= bpm <= window[1]):
-                        continue
-                    if file_id not in best or distance < best[file_id][0]:
-                        best[file_id] = (distance, float(tau))
-            if len(best) >= k or wanted >= len(index):
-                break
-            wanted = len(index)  # a narrow window: look at everything rather than miss a match
-        ranked = sorted(best.items(), key=lambda item: item[1][0])[:k]
-        return [SearchResult(paths[i], 1.0 - d, bpms.get(i), tau) for i, (d, tau) in ranked]
+        return merged_neighbours(index, paths, bpms, vectors, taus, k, exclude, window, cfg)
 
     def _current_index(self) -> tuple[str, VectorIndex, dict[int, str], dict[int, float | None]]:
         """The search index for the current analyses: kept in memory, and for large libraries cached

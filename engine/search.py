@@ -4,29 +4,34 @@ Three modes, all on the same index of track vectors:
 
 - ``similar``: plain nearest neighbours of the query.
 - ``target``: "sounds like this, at 140 BPM": translate the query by tau = target / query BPM with
-  f(z, tau) (engine/translate.py), then nearest neighbours.
+  f(z, tau) (engine/translation.py), then nearest neighbours.
 - ``contour``: "sounds like this, at any tempo": translate over a log-spaced grid of tau, search at
   each point and keep each candidate's best match, reporting the tau it matched at.
 
 A :class:`SearchSession` holds one query and answers knob moves cheaply: the query's vector and its
 translations per tau are computed once and reused, so a move costs one translation (or none) and one
-index query.
+index query. It searches anything :class:`Searchable`: a :class:`engine.library.Library`, or a
+:class:`VectorLibrary` of vectors held in memory (evaluations and benchmarks), both through
+:func:`merged_neighbours`.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from engine.config import SEARCH, SearchConfig
-
-if TYPE_CHECKING:
-    from engine.library import Library, SearchResult
+from engine.vector_index import VectorIndex, make_index
 
 MODES = ("similar", "target", "contour")
+MERGES = ("min", "rrf")
+
+TranslateFn = Callable[[np.ndarray, float], np.ndarray]  # (D,) vector, tau -> (D,) vector at tau
 
 
 class SearchError(ValueError):
@@ -43,10 +48,124 @@ class Query:
     file_id: int | None
 
 
+@dataclass(frozen=True)
+class SearchResult:
+    """One neighbour.
+
+    score : cosine similarity of track vectors, 1 = identical
+    bpm : the file's tempo in BPM, None when unknown or the file has no tempo
+    tau : tempo ratio T'/T the query was translated by to match (1.0 for plain similarity)
+    """
+
+    path: str
+    score: float
+    bpm: float | None
+    tau: float
+
+
+class Searchable(Protocol):
+    """What a :class:`SearchSession` searches: a query by path, f(z, tau), and merged neighbours."""
+
+    def query(self, path: str | Path) -> Query: ...
+
+    @property
+    def translator(self) -> TranslateFn: ...
+
+    def nearest(self, vectors: np.ndarray, taus: np.ndarray, k: int, exclude: Query | None = None,
+                window: tuple[float, float] | None = None, cfg: SearchConfig = SEARCH) -> list[SearchResult]: ...
+
+
+def merged_neighbours(index: VectorIndex, paths: Mapping[int, str], bpms: Mapping[int, float | None],
+                      vectors: np.ndarray, taus: np.ndarray, k: int, exclude: Query | None = None,
+                      window: tuple[float, float] | None = None, cfg: SearchConfig = SEARCH) -> list[SearchResult]:
+    """The ``k`` best files for several translated queries (M, D), one per tau (M,), merged.
+
+    The query file itself and files outside the BPM ``window`` (when given) are left out. Each
+    candidate reports its closest match: the score and the tau it matched at. With one query (the
+    ``similar`` and ``target`` modes) the order is by distance; with several (``contour``) it follows
+    ``cfg.contour_merge``: "min" ranks each candidate by its closest match over the grid, "rrf" by
+    reciprocal-rank fusion, the sum over grid points of 1 / (``cfg.rrf_k`` + its rank there).
+
+    Parameters
+    ----------
+    index : the vectors, keyed by file id
+    paths, bpms : each file id's path and BPM (None: no tempo, never inside a window)
+    """
+    if cfg.contour_merge not in MERGES:
+        raise ValueError(f"unknown merge rule {cfg.contour_merge!r}: choose one of {', '.join(MERGES)}")
+    wanted = k + 1 if window is None else k * cfg.overfetch
+    while True:
+        found = index.query(vectors, min(wanted, len(index)))
+        best: dict[int, tuple[float, float]] = {}  # file id -> (distance, tau) of its closest match
+        fused: defaultdict[int, float] = defaultdict(float)
+        for row, tau in enumerate(taus):
+            rank = 0
+            for file_id, distance in zip(found.ids[row].tolist(), found.distances[row].tolist()):
+                if exclude is not None and (file_id == exclude.file_id or paths[file_id] == exclude.path):
+                    continue
+                bpm = bpms.get(file_id)
+                if window is not None and (bpm is None or not window[0] <= bpm <= window[1]):
+                    continue
+                rank += 1
+                fused[file_id] += 1.0 / (cfg.rrf_k + rank)
+                if file_id not in best or distance < best[file_id][0]:
+                    best[file_id] = (distance, float(tau))
+        if len(best) >= k or wanted >= len(index):
+            break
+        wanted = len(index)  # a narrow window: look at everything rather than miss a match
+    if len(taus) > 1 and cfg.contour_merge == "rrf":
+        order = sorted(best, key=lambda i: (-fused[i], best[i][0]))
+    else:
+        order = sorted(best, key=lambda i: best[i][0])
+    return [SearchResult(paths[i], 1.0 - best[i][0], bpms.get(i), best[i][1]) for i in order[:k]]
+
+
+class VectorLibrary:
+    """Track vectors held in memory and searched like a library, without a database or audio.
+
+    What the evaluation on the tempo corpus (``scripts/eval_search.py``) and the knob benchmark
+    (``benchmarks/bench_knob.py``) search, so that they measure the very code a
+    :class:`engine.library.Library` runs. Row ``i`` of ``vectors`` is file id ``i``.
+
+    Parameters
+    ----------
+    paths : (N,) distinct paths, the names results report
+    vectors : (N, D) float32 track vectors
+    bpms : (N,) each file's tempo in BPM, None for no tempo
+    translator : f(z, tau), usually a :class:`engine.translation.Translator`
+    index : an index already holding ids 0..N-1 with these vectors (a cached HNSW graph); when
+        None one is built, exact or HNSW by :func:`engine.vector_index.make_index`
+    """
+
+    def __init__(self, paths: Sequence[str], vectors: np.ndarray, bpms: Sequence[float | None],
+                 translator: TranslateFn, index: VectorIndex | None = None):
+        if not len(paths) == len(vectors) == len(bpms):
+            raise ValueError(f"{len(paths)} paths, {len(vectors)} vectors and {len(bpms)} BPMs: one each per file")
+        self.vectors = np.asarray(vectors, dtype=np.float32)
+        self.paths = dict(enumerate(paths))
+        self.bpms = dict(enumerate(bpms))
+        self.translator = translator
+        self._rows = {p: i for i, p in self.paths.items()}
+        if index is None:
+            index = make_index(len(self.vectors), self.vectors.shape[1])
+            index.build(np.arange(len(self.vectors), dtype=np.int64), self.vectors)
+        self.index = index
+
+    def query(self, path: str | Path) -> Query:
+        row = self._rows.get(str(path))
+        if row is None:
+            raise SearchError(f"{_name(str(path))} is not in this set of vectors")
+        return Query(str(path), self.vectors[row], self.bpms[row], row)
+
+    def nearest(self, vectors: np.ndarray, taus: np.ndarray, k: int, exclude: Query | None = None,
+                window: tuple[float, float] | None = None, cfg: SearchConfig = SEARCH) -> list[SearchResult]:
+        return merged_neighbours(self.index, self.paths, self.bpms, vectors, taus, k, exclude, window, cfg)
+
+
 class SearchSession:
     """One query and the knob's settings; :meth:`results` gives the current neighbour list."""
 
-    def __init__(self, library: Library, k: int = 10, cfg: SearchConfig = SEARCH):
+    def __init__(self, library: Searchable, k: int = 10, cfg: SearchConfig = SEARCH):
         self.library, self.k, self.cfg = library, k, cfg
         self.query: Query | None = None
         self.mode = "similar"
@@ -100,17 +219,22 @@ class SearchSession:
         else:
             taus = np.geomspace(self.cfg.contour_min, self.cfg.contour_max, self.cfg.contour_points)
         vectors = np.stack([self._vector_at(float(t)) for t in taus])
-        return self.library.nearest(vectors, taus, self.k, exclude=q, window=self._window(taus))
+        return self.library.nearest(vectors, taus, self.k, exclude=q, window=self._window(), cfg=self.cfg)
 
-    def _window(self, taus: np.ndarray) -> tuple[float, float] | None:
-        """BPM bounds of the optional window: around the target, or around the query's own tempo."""
+    def _window(self) -> tuple[float, float] | None:
+        """BPM bounds of the optional window, in any mode: around the knob's tempo when one is set (the
+        target BPM, or the query's BPM times the ratio), else around the query's own tempo.
+
+        So ``similar`` with a target BPM and a window is the plain BPM filter of any sample browser.
+        """
         if self.bpm_window is None:
             return None
         q = self._require_query()
-        centre = self.target_bpm if self.mode == "target" and self.target_bpm else None
-        if centre is None and q.bpm is not None:
-            centre = q.bpm * (self.tau() if self.mode == "target" else 1.0)
-        if centre is None:
+        if self.target_bpm is not None:
+            centre = self.target_bpm
+        elif q.bpm is not None:
+            centre = q.bpm * (self.ratio if self.ratio is not None else 1.0)
+        else:
             raise SearchError(f"{_name(q.path)} has no tempo, so a BPM window has no centre: set a target BPM")
         half = self.bpm_window / 100.0
         return centre * (1 - half), centre * (1 + half)

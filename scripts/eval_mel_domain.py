@@ -37,7 +37,7 @@ from engine.corpus import CACHE_DIR, Render, analyse_renders, load_manifest
 from engine.embed.tempo_block import shift_tempo_block
 from engine.embed.track_vector import TrackSpace
 from engine.evaluate import tempo_retrieval
-from engine.translate import DEFAULT_PATH, Translator, TranslatorConfig, fit, train_epochs
+from engine.translation import DEFAULT_PATH, Translator, TranslatorConfig, fit, train_epochs
 
 TAUS = (0.5, 0.7, 0.85, 1.0, 1.2, 1.4, 2.0)
 GOAL_TAUS = (0.7, 0.85, 1.0, 1.2, 1.4)

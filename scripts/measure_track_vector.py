@@ -22,7 +22,7 @@ from engine.config import PATCHES
 from engine.corpus import analyse_renders, load_manifest
 from engine.embed.track_vector import DEFAULT_PATH, TrackSpace
 from engine.evaluate import same_piece_recall, tempo_retrieval
-from engine.translate import Translator, TranslatorConfig
+from engine.translation import Translator, TranslatorConfig
 
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 

@@ -22,7 +22,7 @@ import torch
 from engine.corpus import CorpusAnalyses, analyse_renders, load_manifest
 from engine.embed.track_vector import TrackSpace
 from engine.evaluate import same_piece_recall, tempo_retrieval
-from engine.translate import DEFAULT_PATH, TranslatorConfig, fit
+from engine.translation import DEFAULT_PATH, TranslatorConfig, fit
 
 GOAL_TAUS = (0.7, 0.85, 1.0, 1.2, 1.4)
 

@@ -15,7 +15,7 @@ from engine.embed.mel import log_mel
 from engine.finetune import NotEnoughFiles, fine_tune, split_heldout
 from engine.library import Library
 from engine.stretch import stretch_mel, stretched_example
-from engine.translate import Translator, TranslatorConfig
+from engine.translation import Translator, TranslatorConfig
 from tests.conftest import click_track, tone, write
 
 TINY = dataclasses.replace(FINE_TUNE, epochs=2, versions_per_file=1, max_patches=1, min_files=3,

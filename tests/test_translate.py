@@ -9,7 +9,7 @@ import pytest
 
 from engine.embed.tempo_block import shift_tempo_block
 from engine.embed.track_vector import TrackSpace
-from engine.translate import Translator, TranslatorConfig, TranslatorMismatch, fit
+from engine.translation import Translator, TranslatorConfig, TranslatorMismatch, fit
 
 K, BINS = 12, 70
 
@@ -66,3 +66,16 @@ def test_save_load_round_trip_and_refuses_another_space(space, tmp_path):
     other = dataclasses.replace(space, block_weight=space.block_weight * 2)
     with pytest.raises(TranslatorMismatch, match="retrain"):
         Translator.load(other, path)
+
+
+def test_public_api_translates_one_vector_or_a_batch():
+    import engine
+    from engine.embed.track_vector import TrackSpace
+
+    space = TrackSpace.load()
+    rng = np.random.default_rng(3)
+    batch = rng.standard_normal((3, space.dimension)).astype(np.float32)
+    out = engine.translate(batch, np.array([0.5, 1.0, 2.0]))
+    assert out.shape == batch.shape
+    np.testing.assert_allclose(out[1], batch[1], atol=1e-6)
+    np.testing.assert_allclose(engine.translate(batch[0], 0.5), out[0], atol=1e-6)

@@ -16,6 +16,7 @@ means), and refuses to load against another.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -189,3 +190,9 @@ def train_epochs(net: MusicnnTranslator, z_from: np.ndarray, z_to: np.ndarray, t
             opt.step()
             total += loss.detach().item() * len(idx)
         yield total / max(len(order), 1)
+
+
+@lru_cache(maxsize=1)
+def shipped_translator() -> Translator:
+    """The translation that ships in resources/, for the shipped track space (loaded once)."""
+    return Translator.load(TrackSpace.load())
