@@ -1,7 +1,8 @@
 """``make bench``: every benchmark, each printing its own table."""
 
-from benchmarks import bench_index, bench_indexing
+from benchmarks import bench_index, bench_indexing, bench_knob
 
 if __name__ == "__main__":
     bench_indexing.main()
     bench_index.main()
+    bench_knob.main()

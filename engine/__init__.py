@@ -10,7 +10,7 @@ _PUBLIC = {
     "EmbeddedFile": "engine.analysis",
     "embed_file": "engine.analysis",
     "Library": "engine.library",
-    "SearchResult": "engine.library",
+    "SearchResult": "engine.search",
 }
 __all__ = sorted([*_PUBLIC, "translate"])
 
