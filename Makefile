@@ -23,11 +23,14 @@ $(STAMP): pyproject.toml scripts/system-deps.sh
 	$(PY) -m pip install -q --no-deps musicnn==0.1.0
 	@touch $(STAMP)
 
+# Opens the app on the demo library; on a machine without a display, prints demo searches instead.
 run: $(STAMP)
-	$(VENV)/bin/sbf demo
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] || [ "$$(uname)" = Darwin ]; then $(VENV)/bin/sbf gui --demo; \
+	else echo "No display: showing the demo library's searches in the terminal (sbf gui opens the app)."; \
+	$(VENV)/bin/sbf demo; fi
 
 test: $(STAMP)
-	$(PY) -m pytest -q
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 bench: $(STAMP)
 	$(PY) -m benchmarks

@@ -8,6 +8,7 @@ never a traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 import time
@@ -227,6 +228,19 @@ def cmd_demo(lib: Library, args) -> int:
     return 0
 
 
+# --- the desktop app ---------------------------------------------------------------------------
+# The engine never imports Qt: `sbf gui` finds the app by name at run time.
+
+def run_gui(argv: list[str]) -> int:
+    """``sbf gui [--screenshot FILE.png --query FILE --bpm N ...]``: the desktop app parses its own options."""
+    try:
+        app = importlib.import_module("desktop.app")
+    except ImportError as e:
+        print(f"sbf: the desktop app is not installed ({e})", file=sys.stderr)
+        return EXIT_USER_ERROR
+    return app.main(argv)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--library-dir", type=Path, help="where the library database lives")
@@ -259,12 +273,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=FINE_TUNE.epochs, help=f"training passes (default {FINE_TUNE.epochs})")
     p.add_argument("--reset", action="store_true", help="remove the fine-tuned translator: back to the shipped one")
     p.set_defaults(run=cmd_train_translator)
+    # Listed for `sbf --help` only: main() hands `sbf gui ...` to the desktop app before parsing.
+    sub.add_parser("gui", help="open the desktop app (sbf gui --help: --screenshot FILE.png, --query, --bpm)")
     sub.add_parser("info", parents=[common], help="what the library holds").set_defaults(run=cmd_info)
     sub.add_parser("failed", parents=[common], help="files that could not be analysed, and why").set_defaults(run=cmd_failed)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["gui"]:
+        return run_gui(argv[1:])
     args = build_parser().parse_args(argv)
     if getattr(args, "demo", False) and args.library_dir is None:
         args.library_dir = default_library_dir() / "demo"  # never mixed into the user's own library

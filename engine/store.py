@@ -98,6 +98,24 @@ class StoredAnalysis:
 
 
 @dataclass(frozen=True)
+class Track:
+    """One analysed file as the track list shows it.
+
+    duration : seconds
+    bpm : the user's correction if any, else the estimate; None for one-shots
+    bpm_source : where the BPM comes from ("filename", "signal", "user", ...)
+    """
+
+    file_id: int
+    path: str
+    root: str
+    duration: float | None
+    bpm: float | None
+    bpm_source: str | None
+    favourite: bool
+
+
+@dataclass(frozen=True)
 class NewAnalysis:
     """What a scan worker produced for one file, ready to be written."""
 
@@ -282,6 +300,37 @@ class Store:
 
     def total_duration(self) -> float:
         return float(self._db.execute("SELECT COALESCE(SUM(duration), 0) FROM files WHERE status = 'ok'").fetchone()[0])
+
+
+    # --- user data: the track list and favourites (the desktop app) ------------------------------
+
+    def tracks(self, model_id: str, model_version: str) -> list[Track]:
+        """Every analysed file with what the track list shows, in path order."""
+        rows = self._db.execute(
+            """SELECT f.id, f.path, f.root, f.duration, COALESCE(u.bpm_override, a.bpm),
+                      CASE WHEN u.bpm_override IS NULL THEN a.bpm_source ELSE 'user' END, COALESCE(u.favourite, 0)
+               FROM analyses a JOIN files f ON f.id = a.file_id
+               LEFT JOIN user_data u ON u.content_hash = f.content_hash
+               WHERE a.model_id = ? AND a.model_version = ? AND f.status = 'ok' ORDER BY f.path""",
+            (model_id, model_version),
+        )
+        return [Track(fid, path, root, duration, bpm, src, bool(fav)) for fid, path, root, duration, bpm, src, fav in rows]
+
+    def set_favourite(self, path: str, favourite: bool) -> bool:
+        """Mark or unmark an indexed file; False when ``path`` is not an indexed file.
+
+        Stored by content hash, so the mark follows the sound through moves and rescans.
+        """
+        rec = self.file_by_path(path)
+        if rec is None or rec.content_hash is None:
+            return False
+        with self.transaction() as db:
+            db.execute(
+                """INSERT INTO user_data (content_hash, favourite) VALUES (?, ?)
+                   ON CONFLICT(content_hash) DO UPDATE SET favourite = excluded.favourite""",
+                (rec.content_hash, int(favourite)),
+            )
+        return True
 
 
 _FILE_COLUMNS = "id, path, root, size, mtime_ns, content_hash, duration, format, status, error"

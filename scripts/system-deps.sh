@@ -2,7 +2,10 @@
 # Installs the Debian libraries the audio and GUI stack loads at run time.
 # As root (CI, containers) they are installed; otherwise the exact command is printed.
 set -euo pipefail
-PKGS="libportaudio2 libsndfile1"
+# Audio (sounddevice, soundfile) and Qt (offscreen and on an X11 desktop).
+PKGS="libportaudio2 libsndfile1 libegl1 libgl1 libxkbcommon0 libfontconfig1 libglib2.0-0 libdbus-1-3
+ libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
+ libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libx11-xcb1"
 command -v dpkg-query >/dev/null 2>&1 || exit 0
 missing=""
 for p in $PKGS; do

@@ -1,0 +1,61 @@
+"""Start the desktop app: ``sbf gui``, ``sbf-gui`` or ``python -m desktop``.
+
+``--screenshot FILE.png`` renders the window offscreen on the current library with a query and its
+neighbours showing, saves it and exits (``--query FILE`` and ``--bpm N`` choose what it shows).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from engine.library import default_library_dir
+from engine.search import MODES
+
+EXIT_NO_QT = 2  # as every other user-fixable problem of `sbf`
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="sbf gui", description="Similar But Faster: the sample browser with a tempo knob.")
+    p.add_argument("--library-dir", type=Path, help="where the library database lives")
+    p.add_argument("--demo", action="store_true", help="open the bundled demo library (indexed on first use)")
+    p.add_argument("--screenshot", type=Path, metavar="FILE.png",
+                   help="render the window offscreen with a query and its neighbours, save it and exit")
+    p.add_argument("--query", type=Path, metavar="FILE", help="the query to show (default: the first loop listed)")
+    p.add_argument("--bpm", type=float, help="turn the tempo knob to this BPM")
+    p.add_argument("--mode", choices=MODES, help="search mode to show when no --bpm is given")
+    p.add_argument("--workers", type=int, default=None, help="analysis processes while indexing")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.screenshot is not None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # no display needed, nothing flashes up
+    # Qt is imported only now, so that `sbf gui --help` and argument errors need no display libraries.
+    try:
+        from PySide6.QtWidgets import QApplication
+    except ImportError as e:
+        print(f"sbf gui: Qt cannot start ({e}). Install PySide6-Essentials and the system libraries "
+              "scripts/system-deps.sh lists.", file=sys.stderr)
+        return EXIT_NO_QT
+
+    from desktop.main_window import TITLE, MainWindow
+    from desktop.screenshot import ScreenshotDriver
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName(TITLE)
+    window = MainWindow(args.library_dir or default_library_dir(), index_workers=args.workers)
+    driver = None
+    if args.screenshot is not None:
+        driver = ScreenshotDriver(window, args.screenshot, args.query, args.bpm, args.mode)
+    if args.demo:
+        window.open_demo()
+    window.show()
+    status = app.exec()
+    window.shutdown()
+    if driver is not None and driver.error:
+        print(f"sbf gui: {driver.error}", file=sys.stderr)
+    return status

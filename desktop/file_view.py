@@ -1,0 +1,98 @@
+"""A table of audio files, as both the track list and the results use it.
+
+Rows drag out as real file URLs (into a DAW, a file manager), Space previews the current row and
+Enter or a double-click acts on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+
+from desktop.file_drag import URI_LIST, file_mime_data
+
+PATH_ROLE = Qt.ItemDataRole.UserRole + 1  # the row's file path, whatever the column
+SORT_ROLE = Qt.ItemDataRole.UserRole + 2  # a value that sorts right (numbers as numbers)
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+class FileTableModel(QAbstractTableModel):
+    """Rows of files: subclasses give the columns and :meth:`path_at`; dragging is shared."""
+
+    columns: Sequence[str] = ()
+
+    def path_at(self, row: int) -> str:
+        raise NotImplementedError
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.columns[section]
+        return None
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
+
+    def mimeTypes(self) -> list[str]:
+        return [URI_LIST]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]):
+        return file_mime_data(self.path_at(i.row()) for i in indexes if i.isValid())
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.CopyAction
+
+
+class FileView(QTableView):
+    """Row-wise, single selection, drag-only view of a :class:`FileTableModel` (or a proxy of one)."""
+
+    play_requested = Signal(str)  # Space
+    path_activated = Signal(str)  # Enter or double-click
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.setDefaultDropAction(Qt.DropAction.CopyAction)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setAlternatingRowColors(True)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.verticalHeader().hide()
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.horizontalHeader().setHighlightSections(False)
+        self.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.doubleClicked.connect(lambda index: self._emit_path(self.path_activated, index))
+
+    def current_path(self) -> str | None:
+        index = self.currentIndex()
+        return index.data(PATH_ROLE) if index.isValid() else None
+
+    def stretch_column(self, column: int) -> None:
+        """Give ``column`` the spare width; the others fit their contents."""
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space:
+            self._emit_path(self.play_requested, self.currentIndex())
+        elif event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self._emit_path(self.path_activated, self.currentIndex())
+        else:
+            super().keyPressEvent(event)
+
+    @staticmethod
+    def _emit_path(signal, index: QModelIndex) -> None:
+        if index.isValid():
+            signal.emit(index.data(PATH_ROLE))

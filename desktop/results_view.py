@@ -1,0 +1,134 @@
+"""The neighbours of the query: score, tempo and the tempo ratio each one matched at."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from engine.library import SearchResult
+from desktop.file_view import PATH_ROLE, AnyIndex, FileTableModel, FileView
+from desktop.formatting import bpm_text, ratio_text
+from desktop.messages import SearchAnswer
+
+RANK, NAME, SCORE, BPM, MATCHED = range(5)
+NO_QUERY = "Select a file, or drop one on the query, to see what sounds like it."
+
+
+class ResultsModel(FileTableModel):
+    columns = ("#", "Name", "Score", "BPM", "Tempo")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._results: tuple[SearchResult, ...] = ()
+        self._query_bpm: float | None = None
+        self._mode = "similar"
+
+    def set_answer(self, answer: SearchAnswer | None) -> None:
+        self.beginResetModel()
+        self._results = answer.results if answer else ()
+        self._query_bpm = answer.query_bpm if answer else None
+        self._mode = answer.request.mode if answer else "similar"
+        self.endResetModel()
+
+    def result(self, row: int) -> SearchResult:
+        return self._results[row]
+
+    def path_at(self, row: int) -> str:
+        return self._results[row].path
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._results)
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        r, col = self._results[index.row()], index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(index.row(), r, col)
+        if role == PATH_ROLE:
+            return r.path
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return r.path if col == NAME else _TEMPO_FIT_TIPS[self._mode] if col == MATCHED else None
+        if role == Qt.ItemDataRole.TextAlignmentRole and col != NAME:
+            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        return None
+
+    def _display(self, row: int, r: SearchResult, col: int) -> str:
+        if col == RANK:
+            return str(row + 1)
+        if col == NAME:
+            return Path(r.path).name
+        if col == SCORE:
+            return f"{r.score:.3f}"
+        if col == BPM:
+            return bpm_text(r.bpm)
+        return self._tempo_fit(r)
+
+    def _tempo_fit(self, r: SearchResult) -> str:
+        """How the result's tempo relates to the search: its distance from the knob's tempo ("at this
+        tempo"), or the ratio it matched at ("at any tempo")."""
+        if self._mode == "contour":
+            at = f" ({bpm_text(self._query_bpm * r.tau)} BPM)" if self._query_bpm is not None else ""
+            return ratio_text(r.tau) + at
+        if self._query_bpm is None or r.bpm is None:
+            return "—"
+        percent = round((r.bpm / (self._query_bpm * r.tau) - 1) * 100)
+        return f"{percent:+d} %" if percent else "0 %"
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if section == MATCHED and orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return _TEMPO_FIT_HEADERS[self._mode]
+        return super().headerData(section, orientation, role)
+
+
+_TEMPO_FIT_HEADERS = {"similar": "Tempo", "target": "Tempo", "contour": "Matched at"}
+_TEMPO_FIT_TIPS = {
+    "similar": "This file's tempo against the query's",
+    "target": "This file's tempo against the tempo on the knob",
+    "contour": "The tempo ratio the query was translated by to match this file (×2 = twice as fast)",
+}
+
+
+class ResultsView(QWidget):
+    """A one-line summary over the ranked list; rows drag out as files, Space previews, Enter makes a
+    result the query."""
+
+    play_requested = Signal(str)
+    query_requested = Signal(str)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.summary = QLabel(NO_QUERY)
+        self.summary.setWordWrap(True)
+        self.model = ResultsModel()
+        self.view = FileView()
+        self.view.setModel(self.model)
+        self.view.stretch_column(NAME)
+        self.view.play_requested.connect(self.play_requested)
+        self.view.path_activated.connect(self.query_requested)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.view)
+
+    def show_answer(self, answer: SearchAnswer) -> None:
+        self.model.set_answer(answer)
+        self.summary.setText(answer.error or _summary(answer))
+
+    def clear(self) -> None:
+        self.model.set_answer(None)
+        self.summary.setText(NO_QUERY)
+
+
+def _summary(answer: SearchAnswer) -> str:
+    req, name = answer.request, Path(answer.request.path).name
+    if not answer.results:
+        return f"Nothing else in the library yet to compare {name} with."
+    if req.mode == "target":
+        at = f"{bpm_text(answer.query_bpm * req.ratio)} BPM" if answer.query_bpm else ratio_text(req.ratio)
+        return f"Sounds like {name} at {at}:"
+    if req.mode == "contour":
+        return f"Sounds like {name} at any tempo (the ratio each one matched at):"
+    return f"Sounds like {name}:"

@@ -1,0 +1,238 @@
+"""The engine, on background threads: library reads and searches, and indexing.
+
+Each worker is a QObject moved to its own QThread and opens its own :class:`Library` there, because
+a SQLite connection belongs to the thread that made it. The window calls the public methods from
+the GUI thread; they only store a request and post a queued signal, so they return at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from engine.audio import AudioError
+from engine.embed.embedder import MusicnnEmbedder
+from engine.library import Library
+from engine.scan import ScanError, ScanEvent
+from engine.search import SearchError, SearchSession
+from engine.store import StoreError
+from desktop.messages import Catalog, IndexOutcome, SearchAnswer, SearchRequest
+
+
+class ThreadWorker(QObject):
+    """A QObject on a thread of its own that finishes every job posted to it before the thread ends."""
+
+    _end_requested = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._thread: QThread | None = None
+        self._end_requested.connect(self._end)
+
+    def start_thread(self, name: str) -> None:
+        self._thread = QThread()
+        self._thread.setObjectName(name)
+        self.moveToThread(self._thread)
+        self._thread.finished.connect(self.close)  # emitted on this worker's thread: close where it opened
+        self._thread.start()
+
+    def end_thread(self) -> None:
+        """Let the jobs posted so far run (a favourite set just before closing is kept), then end the
+        thread; blocks until it has ended."""
+        if self._thread is not None:
+            self._end_requested.emit()  # queued behind those jobs, unlike QThread.quit()
+            self._thread.wait()
+            self._thread = None
+
+    @Slot()
+    def _end(self) -> None:
+        QThread.currentThread().quit()
+
+    @Slot()
+    def close(self) -> None:
+        """Release what the worker opened on its thread (subclasses)."""
+
+
+class LibraryWorker(ThreadWorker):
+    """Reads the library for the window: the track list, the failed files, and searches.
+
+    The tempo knob sends a request on every move. Only the newest request waiting is answered and
+    the rest are dropped, so the results follow the knob however fast it turns; one
+    :class:`SearchSession` is kept, so turning the knob over the same query costs one translation and
+    one index query per answer.
+    """
+
+    opened = Signal(str)  # the library folder, once this thread has it open
+    catalog_ready = Signal(Catalog)
+    answered = Signal(SearchAnswer)
+    problem = Signal(str)  # a message for the status bar
+
+    _open_requested = Signal(str)
+    _search_posted = Signal()
+    _catalog_posted = Signal()
+    _favourite_requested = Signal(str, bool)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._next_search: SearchRequest | None = None
+        self._catalog_wanted = False
+        self._library: Library | None = None
+        self._session: SearchSession | None = None
+        self._open_requested.connect(self._open)
+        self._search_posted.connect(self._search)
+        self._catalog_posted.connect(self._catalog)
+        self._favourite_requested.connect(self._set_favourite)
+
+    # --- called from the GUI thread ------------------------------------------------------------
+
+    def open(self, library_dir: str) -> None:
+        self._open_requested.emit(library_dir)
+
+    def search(self, request: SearchRequest) -> None:
+        """Ask for results; replaces any request not started yet."""
+        with self._lock:
+            self._next_search = request
+        self._search_posted.emit()
+
+    def refresh(self) -> None:
+        """Ask for the track list again (it changes while a folder is indexed)."""
+        with self._lock:
+            self._catalog_wanted = True
+        self._catalog_posted.emit()
+
+    def set_favourite(self, path: str, favourite: bool) -> None:
+        self._favourite_requested.emit(path, favourite)
+
+    # --- on the worker thread ------------------------------------------------------------------
+
+    @Slot(str)
+    def _open(self, library_dir: str) -> None:
+        self.close()
+        try:
+            self._library = Library(library_dir)
+        except StoreError as e:
+            self.problem.emit(str(e))
+            return
+        self._session = SearchSession(self._library)
+        self.opened.emit(library_dir)
+
+    @Slot()
+    def close(self) -> None:
+        if self._library is not None:
+            self._library.close()
+        self._library = self._session = None
+
+    @Slot()
+    def _search(self) -> None:
+        with self._lock:
+            request, self._next_search = self._next_search, None
+        if request is None or self._session is None:
+            return  # already answered by an earlier wake-up, or no library open
+        self.answered.emit(self._answer(self._session, request))
+
+    @staticmethod
+    def _answer(session: SearchSession, request: SearchRequest) -> SearchAnswer:
+        resolved = str(Path(request.path).expanduser().resolve())
+        try:
+            if session.query is None or session.query.path != resolved:
+                session.set_query(resolved)  # a file from outside the library is analysed here, once
+            session.k = request.k
+            session.set_mode(request.mode)
+            session.set_ratio(request.ratio)
+            results = session.results()
+        except (SearchError, AudioError, StoreError) as e:
+            same = session.query is not None and session.query.path == resolved
+            return SearchAnswer(request, session.query.bpm if same else None, (), str(e))
+        return SearchAnswer(request, session.query.bpm, tuple(results))
+
+    @Slot()
+    def _catalog(self) -> None:
+        with self._lock:
+            wanted, self._catalog_wanted = self._catalog_wanted, False
+        if not wanted or self._library is None:
+            return
+        lib = self._library
+        try:
+            tracks = lib.store.tracks(MusicnnEmbedder.id, MusicnnEmbedder.version)
+            self.catalog_ready.emit(Catalog(tuple(tracks), tuple(lib.failed()), lib.info()))
+        except StoreError as e:
+            self.problem.emit(str(e))
+
+    @Slot(str, bool)
+    def _set_favourite(self, path: str, favourite: bool) -> None:
+        if self._library is None:
+            return
+        try:
+            self._library.store.set_favourite(path, favourite)
+        except StoreError as e:
+            self.problem.emit(str(e))
+
+
+class IndexWorker(ThreadWorker):
+    """Indexes folders, one :class:`ScanEvent` per file, and stops between files when cancelled.
+
+    What was indexed before a cancel is committed and searchable; the next run carries on from there.
+    The MusiCNN weights are loaded once and reused across runs and libraries.
+    """
+
+    progress = Signal(ScanEvent)
+    finished = Signal(IndexOutcome)
+
+    _index_requested = Signal(str, object)
+
+    def __init__(self, workers: int | None = None) -> None:
+        super().__init__()
+        self.workers = workers  # analysis processes; None: the engine's default
+        self._cancel = threading.Event()
+        self._library: Library | None = None
+        self._embedder: MusicnnEmbedder | None = None
+        self._index_requested.connect(self._index)
+
+    def index(self, library_dir: str, folders: tuple[str, ...]) -> None:
+        """Index ``folders`` into the library in ``library_dir``, one after the other."""
+        self._cancel.clear()
+        self._index_requested.emit(library_dir, tuple(folders))
+
+    def cancel(self) -> None:
+        """Thread-safe: the running job stops after the file in hand."""
+        self._cancel.set()
+
+    @Slot(str, object)
+    def _index(self, library_dir: str, folders: tuple[str, ...]) -> None:
+        counts: Counter[str] = Counter()
+        try:
+            lib = self._library_at(library_dir)
+            for folder in folders:
+                if self._cancel.is_set():
+                    break
+                events = lib.index(folder, workers=self.workers)
+                try:
+                    for event in events:
+                        counts[event.outcome] += 1
+                        self.progress.emit(event)
+                        if self._cancel.is_set():
+                            break
+                finally:
+                    events.close()  # commits what was analysed before a cancel
+        except (ScanError, StoreError, OSError) as e:  # OSError: a folder that cannot be read
+            self.finished.emit(IndexOutcome(folders, dict(counts), self._cancel.is_set(), str(e)))
+            return
+        self.finished.emit(IndexOutcome(folders, dict(counts), self._cancel.is_set()))
+
+    def _library_at(self, library_dir: str) -> Library:
+        if self._library is None or self._library.library_dir != Path(library_dir).expanduser():
+            self.close()
+            if self._embedder is None:
+                self._embedder = MusicnnEmbedder()
+            self._library = Library(library_dir, embedder=self._embedder)
+        return self._library
+
+    @Slot()
+    def close(self) -> None:
+        if self._library is not None:
+            self._library.close()
+            self._library = None
