@@ -222,10 +222,20 @@ def cmd_demo(lib: Library, args) -> int:
     loops = sorted(p for p in DEMO_DIR.glob("*.flac") if "bpm" in p.name)
     step = max(1, len(loops) // DEMO_QUERIES)
     for query in loops[::step][:DEMO_QUERIES]:
+        bpm = lib.query(query).bpm
         print(f"\nSounds like {query.name}:")
-        for rank, r in enumerate(lib.search(query, k=5), 1):
-            print(f"{rank:3d}. {r.score:.3f}  {Path(r.path).name}")
+        _print_demo_results(lib.search(query, k=5))
+        if bpm is not None:  # the tempo knob: the same sound, 8 % faster
+            target = round(bpm * 1.08)
+            print(f"...and the same sound at {target} BPM:")
+            _print_demo_results(lib.search(query, k=5, mode="target", target_bpm=target))
     return 0
+
+
+def _print_demo_results(results) -> None:
+    for rank, r in enumerate(results, 1):
+        bpm = f"{r.bpm:5.0f} BPM" if r.bpm is not None else " no tempo"
+        print(f"{rank:3d}. {r.score:.3f} {bpm}  {Path(r.path).name}")
 
 
 # --- the desktop app ---------------------------------------------------------------------------
