@@ -78,6 +78,9 @@ def find_audio_files(root: Path) -> dict[str, os.stat_result]:
     return found
 
 
+_WORKER_EMBEDDER: Embedder | None = None  # each worker process loads the network once, in _worker_init
+
+
 def _worker_init() -> None:
     import torch
 
