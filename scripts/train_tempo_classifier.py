@@ -1,0 +1,167 @@
+"""Train the tempo classifier (``engine/tempo_classifier.py``) and measure what augmentation is worth.
+
+Trained on the MIDI corpus's TRAIN split, measured on HELD-OUT renders only (every tau; labels in
+``TEMPO.bpm_min..bpm_max``, excerpts without tempo changes, as ``scripts/eval_tempo.py``). Arms:
+
+(a) no augmentation: the tau = 1 renders only (what one has without re-rendering);
+(b) f augmentation: the same renders, each translated by the shipped f to a random tau
+    (log-uniform 0.5-2) and relabelled ``tau * bpm``, fresh every epoch. The shipped f learned its
+    MusiCNN part from the train split's real re-renders, so (b0) does the same with the block shift
+    alone (f's exact part, nothing learned from re-renders): the purely self-supervised arm;
+(c) mel-stretch + re-embed: the tau = 1 renders and two log-mel stretches each, at log-uniform
+    random tau, as cached by ``scripts/eval_mel_domain.py`` (fixed versions: re-embedding costs
+    about 0.2 s per example, so they cannot be fresh every epoch);
+(d) reference: every real re-render of the train split (tau 0.5-2 rendered from MIDI).
+
+Accuracy1: within 4 % of the label; Accuracy2: also at x2, x3, x1/2, x1/3. The shipped classifier
+is trained (seed 0) on the arm among (a)-(c) with the best mean held-out Accuracy1::
+
+    .venv/bin/python -m scripts.train_tempo_classifier [--epochs 200] [--seeds 3] [--no-save]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from engine.config import TEMPO, TEMPO_BLOCK
+from engine.corpus import DEFAULT_CORPUS, Render, analyse_renders, load_manifest
+from engine.embed.track_vector import TrackSpace
+from engine.tempo_classifier import DEFAULT_PATH, TempoClassifier, TempoClassifierConfig, fit
+from engine.translation import Translator, TranslatorConfig, shipped_translator
+from scripts.eval_mel_domain import stretch_corpus
+from scripts.eval_tempo import OCTAVE_FACTORS
+
+TAU_MIN, TAU_MAX = 0.5, 2.0
+MEL_VERSIONS = 2  # stretches per train source in eval_mel_domain.py's cache (its --train-versions default)
+
+Examples = Callable[[int, np.random.Generator], tuple[np.ndarray, np.ndarray]]
+
+
+def fixed(vectors: np.ndarray, bpm: np.ndarray) -> Examples:
+    return lambda epoch, rng: (vectors, bpm)
+
+
+def translated(vectors: np.ndarray, bpm: np.ndarray, f: Translator) -> Examples:
+    """Each vector translated by ``f`` to a fresh log-uniform tau every epoch, relabelled tau * bpm."""
+    def draw(epoch: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        tau = np.exp(rng.uniform(math.log(TAU_MIN), math.log(TAU_MAX), len(vectors))).astype(np.float32)
+        return f(vectors, tau), bpm * tau
+    return draw
+
+
+def accuracies(estimates: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """(Accuracy1, Accuracy2) in %."""
+    tol = math.log1p(TEMPO.tolerance)
+    err = np.abs(np.log(estimates[:, None] / (labels[:, None] * np.array(OCTAVE_FACTORS)[None, :])))
+    return 100 * float(np.mean(err[:, 0] <= tol)), 100 * float(np.mean((err <= tol).any(axis=1)))
+
+
+def spread(values: list[float]) -> str:
+    return f"{np.mean(values):.1f} ({min(values):.1f}-{max(values):.1f})"
+
+
+def mel_examples(space: TrackSpace, train_sources: list[Render]) -> tuple[np.ndarray, np.ndarray]:
+    """Vectors and labels of eval_mel_domain.py's cached train stretches (the same seed and taus)."""
+    rng = np.random.default_rng(0)
+    taus = [(1.0, *np.exp2(rng.uniform(-1, 1, MEL_VERSIONS))) for _ in train_sources]
+    mel = stretch_corpus(train_sources, taus)
+    return mel.vectors(space), np.array([r.bpm * r.tau for r in mel.renders])
+
+
+def stretch_cost_ms(source: Render) -> float:
+    """ms to mel-stretch one corpus excerpt and re-embed it (mean over three taus, one thread)."""
+    from engine.audio import load_mono
+    from engine.embed.embedder import MusicnnEmbedder
+    from engine.embed.mel import log_mel
+    from engine.stretch import stretched_example
+
+    emb = MusicnnEmbedder()
+    mel = log_mel(load_mono(source.path, sr=emb.sample_rate).samples)
+    stretched_example(mel, 1.2, emb)  # warm-up
+    started = time.perf_counter()
+    for tau in (0.7, 1.0, 1.4):
+        stretched_example(mel, tau, emb)
+    return (time.perf_counter() - started) / 3 * 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=200)
+    parser.add_argument("--seeds", type=int, default=3, help="seeds per arm: mean and range are reported")
+    parser.add_argument("--no-mel", action="store_true", help="skip arm (c) (re-embeds when not cached)")
+    parser.add_argument("--no-save", action="store_true", help="do not write " + DEFAULT_PATH.name)
+    args = parser.parse_args()
+    torch.set_num_threads(1)  # a tiny MLP: threads only spin on a shared machine
+    space = TrackSpace.load()
+    f = shipped_translator()
+    block_only = Translator.untrained(space, TranslatorConfig("identity"))
+
+    renders = load_manifest()
+    changes = {str(DEFAULT_CORPUS / json.loads(line)["path"]): json.loads(line)["tempo_changes"]
+               for line in (DEFAULT_CORPUS / "manifest.jsonl").read_text().splitlines()}
+    train = analyse_renders([r for r in renders if r.split == "train"])
+    held = analyse_renders([r for r in renders if r.split == "heldout"])
+    v_train = space.vector(train.means[:, None, :], train.blocks)
+    bpm_train = np.array([r.bpm for r in train.renders])
+    at_one = np.array([r.tau == 1.0 for r in train.renders])
+    keep = np.array([not changes[r.path] and TEMPO.bpm_min <= r.bpm <= TEMPO.bpm_max for r in held.renders])
+    v_held = space.vector(held.means[:, None, :], held.blocks)[keep]
+    bpm_held = np.array([r.bpm for r in held.renders])[keep]
+    tau_held = np.array([r.tau for r in held.renders])[keep]
+
+    arms: dict[str, Examples] = {
+        "(a) no augmentation, tau = 1 renders": fixed(v_train[at_one], bpm_train[at_one]),
+        "(b0) block-shift augmentation, tau = 1 renders": translated(v_train[at_one], bpm_train[at_one], block_only),
+        "(b) f augmentation, tau = 1 renders": translated(v_train[at_one], bpm_train[at_one], f),
+    }
+    mel_note = "not run (--no-mel)"
+    if not args.no_mel:
+        sources = [r for r in train.renders if r.tau == 1.0]
+        v_mel, bpm_mel = mel_examples(space, sources)
+        arms["(c) mel-stretch + re-embed, tau = 1 renders + 2 stretches each"] = fixed(v_mel, bpm_mel)
+        mel_note = f"{stretch_cost_ms(sources[0]):.0f} ms per stretched example to re-embed (one thread, 1 excerpt)"
+    arms["(d) reference: all real re-renders of the train split"] = fixed(v_train, bpm_train)
+
+    taus = sorted(set(tau_held))
+    print(f"Held out: {len(bpm_held)} renders ({len(set(tau_held))} taus), train: {int(at_one.sum())} tau = 1 renders "
+          f"/ {len(v_train)} re-renders. {args.epochs} epochs, {args.seeds} seeds: mean (min-max).\n")
+    print("| training data | Acc1 | Acc2 | " + " | ".join(f"Acc1 tau {t}" for t in taus) + " | train s |")
+    print("|---" * (4 + len(taus)) + "|")
+    argmax = np.array(TEMPO_BLOCK.bpm_grid())[space.split(v_held)[1].argmax(axis=1)]
+    a1, a2 = accuracies(argmax, bpm_held)
+    print(f"| tempo-block argmax (no training) | {a1:.1f} | {a2:.1f} | "
+          + " | ".join(f"{accuracies(argmax[tau_held == t], bpm_held[tau_held == t])[0]:.1f}" for t in taus) + " | - |")
+    best: tuple[float, str] = (-1.0, "")
+    for name, examples in arms.items():
+        acc1, acc2, per_tau, seconds = [], [], [], []
+        for seed in range(args.seeds):
+            started = time.perf_counter()
+            clf = fit(space, examples, TempoClassifierConfig(), epochs=args.epochs, seed=seed)
+            seconds.append(time.perf_counter() - started)
+            estimate, _ = clf(v_held)
+            a1, a2 = accuracies(estimate, bpm_held)
+            acc1.append(a1)
+            acc2.append(a2)
+            per_tau.append([accuracies(estimate[tau_held == t], bpm_held[tau_held == t])[0] for t in taus])
+        print(f"| {name} | {spread(acc1)} | {spread(acc2)} | "
+              + " | ".join(f"{x:.1f}" for x in np.mean(per_tau, axis=0)) + f" | {np.mean(seconds):.1f} |")
+        if not name.startswith("(d)") and np.mean(acc1) > best[0]:
+            best = (float(np.mean(acc1)), name)
+    print(f"\n(c) re-embedding cost: {mel_note}.")
+    if not args.no_save:
+        clf = fit(space, arms[best[1]], TempoClassifierConfig(), epochs=args.epochs, seed=0)
+        clf.save(DEFAULT_PATH, {"trained_on": best[1], "epochs": args.epochs})
+        print(f"Saved {DEFAULT_PATH.name}: {best[1]} (held-out Acc1 {best[0]:.1f} %).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
