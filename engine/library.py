@@ -61,6 +61,7 @@ class Library:
         self.space = space or TrackSpace.load()
         self.shipped_translator = Path(shipped_translator)
         self._index: tuple[str, VectorIndex, dict[int, str], dict[int, float | None]] | None = None
+        self._bpm_key: str | None = None
         self._translator: tuple[tuple[int, int] | None, Translator] | None = None
 
     @property
@@ -124,7 +125,12 @@ class Library:
         model_id, version = self._model()
         key = f"{self.space.fingerprint}:{self.store.analyses_fingerprint(model_id, version)}"
         if self._index is not None and self._index[0] == key:
+            bpm_key = self.store.bpm_overrides_fingerprint()
+            if self._bpm_key != bpm_key:  # a BPM correction changes results' BPMs, not the vectors
+                self._bpm_key = bpm_key
+                self._index = (*self._index[:3], self.store.bpm_by_id(model_id, version))
             return self._index
+        self._bpm_key = self.store.bpm_overrides_fingerprint()
         cache = self.library_dir / f"index-{model_id}.hnsw"
         try:
             index: VectorIndex = HnswIndex.load(cache, key, self.space.dimension)

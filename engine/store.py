@@ -10,6 +10,7 @@ folder and adding it back, or moving files around, loses nothing the user made.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -286,6 +287,13 @@ class Store:
 
     def paths_by_id(self) -> dict[int, str]:
         return dict(self._db.execute("SELECT id, path FROM files WHERE status = 'ok'"))
+
+    def bpm_overrides_fingerprint(self) -> str:
+        """Changes whenever a BPM correction is made or undone (few rows: cheap on every search)."""
+        row = self._db.execute(
+            "SELECT COUNT(*), group_concat(content_hash || '=' || bpm_override) FROM user_data WHERE bpm_override IS NOT NULL"
+        ).fetchone()
+        return f"{row[0]}:{hashlib.blake2b(str(row[1]).encode(), digest_size=8).hexdigest()}"
 
     def bpm_by_id(self, model_id: str, model_version: str) -> dict[int, float | None]:
         """Each analysed file's tempo: the user's correction if any, else the estimate (None: no tempo)."""

@@ -109,3 +109,15 @@ def test_results_carry_each_files_bpm_and_one_shots_have_none(indexed):
     assert by_name["blip.wav"] is None
     assert abs(by_name["clicks_100bpm.wav"] - 100) <= 4
     assert abs(by_name["clicks_120bpm.wav"] - 120) <= 4.8
+
+
+def test_a_bpm_correction_shows_in_the_next_search(indexed):
+    lib, folder = indexed
+    target = str((folder / "clicks_120bpm.wav").resolve())
+    before = {r.path: r.bpm for r in lib.search(folder / "tone_a.flac", k=10)}
+    assert abs(before[target] - 120) <= 4.8
+    digest = lib.store.file_by_path(target).content_hash
+    with lib.store.transaction() as db:  # what a "x2" correction writes
+        db.execute("INSERT INTO user_data (content_hash, bpm_override) VALUES (?, ?)", (digest, 240.0))
+    after = {r.path: r.bpm for r in lib.search(folder / "tone_a.flac", k=10)}
+    assert after[target] == 240.0
