@@ -11,7 +11,6 @@ A classifier is tied to the track space it was trained in, and refuses to load a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,10 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors import safe_open
-from safetensors.torch import load_file, save_file
 from torch import nn
 
+from engine.embed.tied_weights import load_tied, save_tied
 from engine.embed.track_vector import TrackSpace
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "resources" / "tempo_classifier.safetensors"
@@ -112,26 +110,15 @@ class TempoClassifier:
         return (float(bpm[0]), p[0]) if single else (bpm, p)
 
     def save(self, path: Path = DEFAULT_PATH, about: dict | None = None) -> None:
-        meta = {**vars(self.cfg), "space": self.space.fingerprint, "embedder": self.space.embedder,
-                **(about or self.about)}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        save_file({k: v.contiguous() for k, v in self.net.state_dict().items()}, str(tmp),
-                  metadata={"about": json.dumps(meta, sort_keys=True)})
-        tmp.replace(path)
+        save_tied(path, self.net.state_dict(), self.space, {**vars(self.cfg), **(about or self.about)})
 
     @classmethod
     def load(cls, space: TrackSpace, path: Path = DEFAULT_PATH) -> TempoClassifier:
-        with safe_open(str(path), framework="pt") as f:
-            meta = json.loads(f.metadata()["about"])
-        if meta["embedder"] != space.embedder or meta["space"] != space.fingerprint:
-            raise TempoClassifierMismatch(
-                f"{path.name} was trained for embedding {meta['embedder']} (space {meta['space']}), "
-                f"not {space.embedder} (space {space.fingerprint}): retrain it with scripts/train_tempo_classifier.py")
+        state, meta = load_tied(path, space, TempoClassifierMismatch, "scripts/train_tempo_classifier.py")
         fields = TempoClassifierConfig.__dataclass_fields__
         cfg = TempoClassifierConfig(**{k: meta[k] for k in fields})
         net = _network(space.dimension, cfg)
-        net.load_state_dict(load_file(str(path)), strict=True)
+        net.load_state_dict(state, strict=True)
         return cls(space, net, cfg, {k: v for k, v in meta.items() if k not in fields})
 
 

@@ -15,19 +15,17 @@ means), and refuses to load against another.
 
 from __future__ import annotations
 
-import json
-from functools import lru_cache
 from collections.abc import Iterator
+from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors import safe_open
-from safetensors.torch import load_file, save_file
 from torch import nn
 
 from engine.embed.tempo_block import shift_tempo_block
+from engine.embed.tied_weights import load_tied, save_tied
 from engine.embed.track_vector import TrackSpace
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "resources" / "translator.safetensors"
@@ -106,25 +104,14 @@ class Translator:
 
     def save(self, path: Path, about: dict | None = None) -> None:
         meta = {"kind": self.cfg.kind, "hidden": self.cfg.hidden, "tau_min": self.cfg.tau_min,
-                "tau_max": self.cfg.tau_max, "space": self.space.fingerprint, "embedder": self.space.embedder,
-                **(about or self.about)}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        save_file({k: v.contiguous() for k, v in self.net.state_dict().items()} or {"none": torch.zeros(1)},
-                  str(tmp), metadata={"about": json.dumps(meta, sort_keys=True)})
-        tmp.replace(path)
+                "tau_max": self.cfg.tau_max, **(about or self.about)}
+        save_tied(path, self.net.state_dict(), self.space, meta)
 
     @classmethod
     def load(cls, space: TrackSpace, path: Path = DEFAULT_PATH) -> Translator:
-        with safe_open(str(path), framework="pt") as f:
-            meta = json.loads(f.metadata()["about"])
-        if meta["embedder"] != space.embedder or meta["space"] != space.fingerprint:
-            raise TranslatorMismatch(
-                f"{path.name} was trained for embedding {meta['embedder']} (space {meta['space']}), "
-                f"not {space.embedder} (space {space.fingerprint}): retrain it with scripts/train_translator.py")
+        state, meta = load_tied(path, space, TranslatorMismatch, "scripts/train_translator.py")
         cfg = TranslatorConfig(meta["kind"], int(meta["hidden"]), float(meta["tau_min"]), float(meta["tau_max"]))
         net = MusicnnTranslator(space.musicnn_dim, cfg)
-        state = {k: v for k, v in load_file(str(path)).items() if k != "none"}
         net.load_state_dict(state, strict=True)
         return cls(space, net, cfg, {k: v for k, v in meta.items() if k not in ("kind", "hidden", "tau_min", "tau_max")})
 
