@@ -85,7 +85,7 @@ def main() -> None:
         lib.close()
     per_file = sum(stages.values())
     print("\n## Indexing throughput (2 worker processes, one per core)")
-    print(f"| files | audio (s) | wall (s) | x real time |\n|---|---|---|---|")
+    print("| files | audio (s) | wall (s) | x real time |\n|---|---|---|---|")
     print(f"| {indexed} | {audio_seconds:.0f} | {wall:.1f} | {audio_seconds / wall:.0f}x |")
     print("\n## Where one file's time goes (one core, 30 s stereo 44.1 kHz WAV)")
     print("| stage | ms per file | share | x real time (this stage alone) |\n|---|---|---|---|")

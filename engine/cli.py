@@ -20,8 +20,7 @@ import numpy as np
 
 from engine.audio import AudioError, FileVanished
 from engine.config import FINE_TUNE
-from engine.embed.embedder import MusicnnEmbedder
-from engine.library import Library, _unchanged, default_library_dir
+from engine.library import Library, default_library_dir
 from engine.scan import ScanError
 from engine.search import MODES, SearchError
 from engine.store import StoreError
@@ -133,7 +132,8 @@ def cmd_tempo(lib: Library, args) -> int:
     for name in args.files:
         path = Path(name).expanduser().resolve()
         try:
-            rows.append((str(path), estimate_file_tempo(path, tempo_block=_stored_tempo_block(lib, path))))
+            stored = lib.current_analysis(path)  # reuse the library's tempo block when it is current
+            rows.append((str(path), estimate_file_tempo(path, tempo_block=stored.tempo_block if stored else None)))
         except FileVanished:
             print(f"sbf: {path}: no such file", file=sys.stderr)
         except AudioError as e:
@@ -148,15 +148,6 @@ def cmd_tempo(lib: Library, args) -> int:
         bpm = f"{t.bpm:6.1f} BPM" if t.bpm is not None else "  no tempo"
         print(f"{bpm}  {t.confidence:.2f}  {t.source:<20} {path}")
     return 0
-
-
-def _stored_tempo_block(lib: Library, path: Path) -> np.ndarray | None:
-    """The tempo block the library computed for ``path``, if it is indexed and unchanged since."""
-    rec = lib.store.file_by_path(str(path))
-    if rec is None or rec.status != "ok" or not _unchanged(rec):
-        return None
-    stored = lib.store.analysis_for(str(path), MusicnnEmbedder.id, MusicnnEmbedder.version)
-    return stored.tempo_block if stored is not None else None
 
 
 def cmd_train_translator(lib: Library, args) -> int:

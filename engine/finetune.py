@@ -32,8 +32,7 @@ from engine.embed.mel import log_mel
 from engine.embed.tempo_block import shift_tempo_block
 from engine.embed.track_vector import TrackSpace
 from engine.evaluate import tempo_retrieval
-from engine.library import Library, _unchanged
-from engine.store import StoredAnalysis
+from engine.library import Library
 from engine.stretch import stretched_example
 from engine.translation import Translator, TranslatorConfig, train_epochs
 
@@ -108,7 +107,7 @@ def fine_tune(library: Library, cfg: FineTuneConfig = FINE_TUNE) -> Iterator[Fin
     """
     started = time.monotonic()
     space = library.space
-    analyses = _current_analyses(library)
+    analyses = library.current_analyses()
     if len(analyses) < cfg.min_files:
         raise NotEnoughFiles(f"Fine-tuning needs at least {cfg.min_files} indexed sounds; this library has "
                              f"{len(analyses)}. Index a sample folder first (sbf index DIR).")
@@ -164,13 +163,6 @@ def fine_tune(library: Library, cfg: FineTuneConfig = FINE_TUNE) -> Iterator[Fin
     result = FineTuneResult(str(library.translator_path), started_from, len(z_from), n_held, len(pair_taus), skipped,
                             before, after, time.monotonic() - started)
     yield FineTuneProgress("saved", 1, 1, result=result)
-
-
-def _current_analyses(library: Library) -> dict[str, StoredAnalysis]:
-    """Stored analyses of the library's files that are still on disk unchanged, by path."""
-    records = {r.path: r for r in library.store.files(status="ok")}
-    return {a.path: a for a in library.store.analyses(MusicnnEmbedder.id, MusicnnEmbedder.version)
-            if a.path in records and _unchanged(records[a.path])}
 
 
 def _sample(paths: list[str], cap: int, rng: np.random.Generator) -> list[str]:

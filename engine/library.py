@@ -24,7 +24,7 @@ from engine.embed.embedder import Embedder, MusicnnEmbedder
 from engine.embed.track_vector import TrackSpace
 from engine.scan import ScanEvent, Scanner
 from engine.search import Query, SearchResult, SearchSession, merged_neighbours
-from engine.store import FileRecord, Store
+from engine.store import FileRecord, Store, StoredAnalysis
 from engine.translation import DEFAULT_PATH as SHIPPED_TRANSLATOR
 from engine.translation import Translator, TranslatorConfig, TranslatorMismatch
 from engine.vector_index import HnswIndex, IndexCacheError, VectorIndex, make_index
@@ -104,13 +104,25 @@ class Library:
         """A query from any audio file: the stored analysis when the file is indexed and unchanged,
         else a fresh one (a file dragged in from outside the library)."""
         resolved = str(Path(path).expanduser().resolve())
-        model_id, version = self._model()
-        stored = self.store.analysis_for(resolved, model_id, version)
-        rec = self.store.file_by_path(resolved)
-        if stored is not None and rec is not None and _unchanged(rec):
+        stored = self.current_analysis(resolved)
+        if stored is not None:
             return Query(resolved, self.space.vector(stored.patches, stored.tempo_block), stored.bpm, stored.file_id)
         fresh = analyse_file(resolved, self.embedder)
         return Query(resolved, self.space.vector(fresh.patches, fresh.tempo_block), fresh.tempo.bpm, None)
+
+    def current_analysis(self, path: str | Path) -> StoredAnalysis | None:
+        """The stored analysis of ``path`` when it is indexed with this embedder and unchanged on disk since."""
+        resolved = str(Path(path).expanduser().resolve())
+        rec = self.store.file_by_path(resolved)
+        if rec is None or rec.status != "ok" or not _unchanged(rec):
+            return None
+        return self.store.analysis_for(resolved, *self._model())
+
+    def current_analyses(self) -> dict[str, StoredAnalysis]:
+        """:meth:`current_analysis` of every library file, by path."""
+        records = {r.path: r for r in self.store.files(status="ok")}
+        return {a.path: a for a in self.store.analyses(*self._model())
+                if a.path in records and _unchanged(records[a.path])}
 
     def nearest(self, vectors: np.ndarray, taus: np.ndarray, k: int, exclude: Query | None = None,
                 window: tuple[float, float] | None = None, cfg: SearchConfig = SEARCH) -> list[SearchResult]:

@@ -27,7 +27,6 @@ import dataclasses
 import hashlib
 import multiprocessing
 import time
-from pathlib import Path
 
 import numpy as np
 import torch

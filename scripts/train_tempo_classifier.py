@@ -34,7 +34,7 @@ import torch
 from engine.config import TEMPO, TEMPO_BLOCK
 from engine.corpus import DEFAULT_CORPUS, Render, analyse_renders, load_manifest
 from engine.embed.track_vector import TrackSpace
-from engine.tempo_classifier import DEFAULT_PATH, TempoClassifier, TempoClassifierConfig, fit
+from engine.tempo_classifier import DEFAULT_PATH, TempoClassifierConfig, fit
 from engine.translation import Translator, TranslatorConfig, shipped_translator
 from scripts.eval_mel_domain import stretch_corpus
 from scripts.eval_tempo import OCTAVE_FACTORS
