@@ -62,6 +62,7 @@ class Library:
         self.shipped_translator = Path(shipped_translator)
         self._index: tuple[str, VectorIndex, dict[int, str], dict[int, float | None]] | None = None
         self._bpm_key: str | None = None
+        self._marker: tuple[int, int] | None = None  # Store.change_marker() when _index was last checked
         self._translator: tuple[tuple[int, int] | None, Translator] | None = None
 
     @property
@@ -134,6 +135,10 @@ class Library:
     def _current_index(self) -> tuple[str, VectorIndex, dict[int, str], dict[int, float | None]]:
         """The search index for the current analyses: kept in memory, and for large libraries cached
         on disk (hnswlib), rebuilt from the stored embeddings whenever they changed."""
+        marker = self.store.change_marker()
+        if self._index is not None and marker == self._marker:
+            return self._index
+        self._marker = marker
         model_id, version = self._model()
         key = f"{self.space.fingerprint}:{self.store.analyses_fingerprint(model_id, version)}"
         if self._index is not None and self._index[0] == key:

@@ -121,3 +121,14 @@ def test_a_bpm_correction_shows_in_the_next_search(indexed):
         db.execute("INSERT INTO user_data (content_hash, bpm_override) VALUES (?, ?)", (digest, 240.0))
     after = {r.path: r.bpm for r in lib.search(folder / "tone_a.flac", k=10)}
     assert after[target] == 240.0
+
+
+def test_files_indexed_by_another_connection_show_up_in_the_next_search(indexed):
+    """The GUI searches on one thread while another indexes: each has its own connection."""
+    lib, folder = indexed
+    assert not any(r.path.endswith("late_arrival.wav") for r in lib.search(folder / "tone_a.flac", k=10))
+    write(folder / "late_arrival.wav", tone(221, 3.2))
+    indexer = Library(lib.library_dir)
+    list(indexer.index(folder, workers=1))
+    indexer.close()
+    assert any(r.path.endswith("late_arrival.wav") for r in lib.search(folder / "tone_a.flac", k=10))
