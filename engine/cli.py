@@ -14,6 +14,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import asdict, replace
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ from engine.library import Library, default_library_dir
 from engine.scan import ScanError
 from engine.search import MODES, SearchError
 from engine.store import StoreError
-from engine.tempo import estimate_file_tempo
+from engine.tempo import TempoCorrectionError, TempoEstimate, TempoState, estimate_file_tempo
 
 EXIT_USER_ERROR, EXIT_CANCELLED = 2, 130
 
@@ -127,13 +128,19 @@ def cmd_failed(lib: Library, args) -> int:
 
 
 def cmd_tempo(lib: Library, args) -> int:
-    """Each file's BPM; a bad file costs one line on stderr, not the others' results."""
+    """Each file's BPM, after the correction asked for; a bad file costs one line on stderr, not the others'.
+
+    Files in the library report what search uses (the user's correction, else the stored estimate);
+    other files are estimated on the spot.
+    """
+    correcting = args.factor is not None or args.set is not None or args.reset or args.lock is not None
     rows = []
     for name in args.files:
         path = Path(name).expanduser().resolve()
         try:
-            stored = lib.current_analysis(path)  # reuse the library's tempo block when it is current
-            rows.append((str(path), estimate_file_tempo(path, tempo_block=stored.tempo_block if stored else None)))
+            rows.append((str(path), _corrected(lib, path, args) if correcting else _tempo_of(lib, path)))
+        except TempoCorrectionError as e:
+            print(f"sbf: {path.name}: {e}", file=sys.stderr)
         except FileVanished:
             print(f"sbf: {path}: no such file", file=sys.stderr)
         except AudioError as e:
@@ -146,8 +153,43 @@ def cmd_tempo(lib: Library, args) -> int:
         return 0
     for path, t in rows:
         bpm = f"{t.bpm:6.1f} BPM" if t.bpm is not None else "  no tempo"
-        print(f"{bpm}  {t.confidence:.2f}  {t.source:<20} {path}")
+        confidence = f"{t.confidence:.2f}" if t.confidence is not None else "  - "
+        lock = "  locked" if isinstance(t, TempoState) and t.locked else ""
+        print(f"{bpm}  {confidence}  {t.source:<20} {path}{lock}")
     return 0
+
+
+def _tempo_of(lib: Library, path: Path) -> TempoState | TempoEstimate:
+    if lib.current_analysis(path) is not None:
+        return lib.tempo(path)
+    return estimate_file_tempo(path)
+
+
+def _corrected(lib: Library, path: Path, args) -> TempoState:
+    """Unlock, correct, then lock: so ``--set 87 --lock`` pins the new value in one call."""
+    if lib.current_analysis(path) is None:
+        raise TempoCorrectionError("not in this library (or changed since it was indexed): run sbf index on its folder first")
+    state = lib.tempo(path)
+    if args.lock is False:
+        state = lib.lock_tempo(path, False)
+    if args.reset:
+        state = lib.reset_tempo(path)
+    elif args.factor is not None or args.set is not None:
+        state = lib.correct_tempo(path, factor=args.factor, bpm=args.set)
+    if args.lock:
+        state = lib.lock_tempo(path, True)
+    return state
+
+
+def _tempo_factor(text: str) -> float:
+    """A correction factor as musicians write it: 2, 1/2, 3/2, 2/3, x2, 0.5."""
+    try:
+        value = float(Fraction(text.lstrip("x*×")))
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(f"not a tempo factor: {text!r} (try 2, 1/2, 3/2 or 2/3)") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"a tempo factor must be positive, not {text!r}")
+    return value
 
 
 def cmd_train_translator(lib: Library, args) -> int:
@@ -264,6 +306,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_search)
     p = sub.add_parser("tempo", parents=[common], help="the BPM of each FILE (none for one-shots)")
     p.add_argument("files", nargs="+", metavar="FILE")
+    fix = p.add_argument_group("correct the BPM of library files (stored in the library, used by search)")
+    change = fix.add_mutually_exclusive_group()
+    change.add_argument("--double", dest="factor", action="store_const", const=2.0, help="x2")
+    change.add_argument("--half", dest="factor", action="store_const", const=0.5, help="/2")
+    change.add_argument("--times", dest="factor", type=_tempo_factor, metavar="RATIO",
+                        help="multiply by RATIO (3/2, 2/3, ...)")
+    change.add_argument("--set", type=float, metavar="BPM", help="set the BPM")
+    change.add_argument("--reset", action="store_true", help="forget the correction: back to the estimate")
+    locking = fix.add_mutually_exclusive_group()
+    locking.add_argument("--lock", dest="lock", action="store_const", const=True,
+                         help="lock the BPM (after any change above): later corrections are refused")
+    locking.add_argument("--unlock", dest="lock", action="store_const", const=False, help="unlock the BPM first")
     p.set_defaults(run=cmd_tempo)
     p = sub.add_parser("demo", parents=[common], help="index the bundled demo library and search it")
     p.set_defaults(run=cmd_demo, demo=True)

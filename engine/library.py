@@ -11,6 +11,7 @@ This is the engine's public face for the CLI and the GUI::
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,8 @@ from engine.embed.embedder import Embedder, MusicnnEmbedder
 from engine.embed.track_vector import TrackSpace
 from engine.scan import ScanEvent, Scanner
 from engine.search import Query, SearchResult, SearchSession, merged_neighbours
-from engine.store import FileRecord, Store, StoredAnalysis
+from engine.store import FileRecord, RecentQuery, Store, StoredAnalysis, TempoRecord
+from engine.tempo import TempoCorrectionError, TempoState, corrected_bpm
 from engine.translation import DEFAULT_PATH as SHIPPED_TRANSLATOR
 from engine.translation import Translator, TranslatorConfig, TranslatorMismatch
 from engine.vector_index import HnswIndex, IndexCacheError, VectorIndex, make_index
@@ -125,6 +127,59 @@ class Library:
         return {a.path: a for a in self.store.analyses(*self._model())
                 if a.path in records and _unchanged(records[a.path])}
 
+    # --- the user's word on tempo, and their recent queries --------------------------------------
+
+    def tempo(self, path: str | Path) -> TempoState:
+        """The tempo search uses for an indexed file: the user's correction, else the estimate."""
+        return _tempo_state(self._tempo_record(path))
+
+    def correct_tempo(self, path: str | Path, *, factor: float | None = None, bpm: float | None = None) -> TempoState:
+        """Correct an indexed file's BPM: multiply what it is now (``factor``: 2, 0.5, 1.5, 2/3) or set ``bpm``.
+
+        Stored by content hash: it survives re-analysis and moves, and the next search uses it.
+        Raises :class:`TempoCorrectionError` for a locked file, a factor on a file with no tempo, or a
+        BPM out of range.
+        """
+        rec = self._tempo_record(path)
+        if rec.locked:
+            raise TempoCorrectionError(f"the BPM of {Path(rec.path).name} is locked; unlock it first")
+        current = _tempo_state(rec).bpm
+        self.store.set_user_tempo(rec.content_hash, corrected_bpm(current, factor=factor, bpm=bpm), False)
+        return self.tempo(rec.path)
+
+    def lock_tempo(self, path: str | Path, locked: bool = True) -> TempoState:
+        """Lock (or unlock) a file's BPM. Locking pins the current value as the user's, so a later
+        re-analysis cannot change it either."""
+        rec = self._tempo_record(path)
+        state = _tempo_state(rec)
+        if locked and state.bpm is None:
+            raise TempoCorrectionError(f"{Path(rec.path).name} has no tempo to lock; type a BPM first")
+        self.store.set_user_tempo(rec.content_hash, state.bpm if locked else rec.override_bpm, locked)
+        return self.tempo(rec.path)
+
+    def reset_tempo(self, path: str | Path) -> TempoState:
+        """Forget the user's BPM: back to the estimate (refused while locked)."""
+        rec = self._tempo_record(path)
+        if rec.locked:
+            raise TempoCorrectionError(f"the BPM of {Path(rec.path).name} is locked; unlock it first")
+        self.store.set_user_tempo(rec.content_hash, None, False)
+        return self.tempo(rec.path)
+
+    def _tempo_record(self, path: str | Path) -> TempoRecord:
+        resolved = str(Path(path).expanduser().resolve())
+        rec = self.store.tempo_record(resolved, *self._model())
+        if rec is None:
+            raise TempoCorrectionError(f"{Path(resolved).name} is not in this library; index its folder first")
+        return rec
+
+    def remember_query(self, path: str | Path, mode: str, target_bpm: float | None) -> None:
+        """Keep a query in the library's recent queries (the desktop app's history)."""
+        self.store.remember_query(str(Path(path).expanduser().resolve()), mode, target_bpm, time.time())
+
+    def recent_queries(self, limit: int = 20) -> list[RecentQuery]:
+        """The newest queries first, one per file, leaving out files that are gone."""
+        return [q for q in self.store.recent_queries(limit * 2) if os.path.exists(q.path)][:limit]
+
     def nearest(self, vectors: np.ndarray, taus: np.ndarray, k: int, exclude: Query | None = None,
                 window: tuple[float, float] | None = None, cfg: SearchConfig = SEARCH) -> list[SearchResult]:
         """Merge the neighbours of several translated queries (M, D), one per tau (M,): see
@@ -217,6 +272,13 @@ class Library:
         except FileNotFoundError:
             return False
         return True
+
+
+def _tempo_state(rec: TempoRecord) -> TempoState:
+    if rec.override_bpm is not None:
+        return TempoState(rec.path, rec.override_bpm, 1.0, "user", rec.locked, rec.estimated_bpm)
+    return TempoState(rec.path, rec.estimated_bpm, rec.confidence, rec.source or "unknown", rec.locked,
+                      rec.estimated_bpm)
 
 
 def _stat_key(path: Path) -> tuple[int, int] | None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -59,7 +59,14 @@ CREATE TABLE IF NOT EXISTS user_data (
     bpm_override REAL,
     bpm_locked INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS recent_queries (
+    path TEXT PRIMARY KEY,
+    mode TEXT NOT NULL,
+    target_bpm REAL,
+    at REAL NOT NULL
+);
 """
+_RECENT_KEPT = 50  # recent queries remembered; older ones are forgotten on the next write
 
 
 class StoreError(RuntimeError):
@@ -114,6 +121,34 @@ class Track:
     bpm: float | None
     bpm_source: str | None
     favourite: bool
+
+
+@dataclass(frozen=True)
+class TempoRecord:
+    """What the library holds about one file's tempo: the estimate and the user's word on it.
+
+    estimated_bpm : the analysis' BPM, None for one-shots (and analyses older than tempo estimation)
+    override_bpm : the user's correction, None when there is none
+    locked : the user locked the BPM: corrections are refused until it is unlocked
+    """
+
+    path: str
+    content_hash: str
+    estimated_bpm: float | None
+    confidence: float | None
+    source: str | None
+    override_bpm: float | None
+    locked: bool
+
+
+@dataclass(frozen=True)
+class RecentQuery:
+    """A query the user made: the file, the search mode and the knob's target (None: no target)."""
+
+    path: str
+    mode: str
+    target_bpm: float | None
+    at: float  # seconds since the epoch
 
 
 @dataclass(frozen=True)
@@ -332,6 +367,43 @@ class Store:
             (model_id, model_version),
         )
         return [Track(fid, path, root, duration, bpm, src, bool(fav)) for fid, path, root, duration, bpm, src, fav in rows]
+
+    def tempo_record(self, path: str, model_id: str, model_version: str) -> TempoRecord | None:
+        """The estimate and the user's correction of an analysed file; None when it is not analysed."""
+        row = self._db.execute(
+            """SELECT f.path, f.content_hash, a.bpm, a.bpm_confidence, a.bpm_source, u.bpm_override,
+                      COALESCE(u.bpm_locked, 0)
+               FROM analyses a JOIN files f ON f.id = a.file_id
+               LEFT JOIN user_data u ON u.content_hash = f.content_hash
+               WHERE f.path = ? AND a.model_id = ? AND a.model_version = ? AND f.status = 'ok'""",
+            (path, model_id, model_version)).fetchone()
+        return None if row is None else TempoRecord(*row[:6], bool(row[6]))
+
+    def set_user_tempo(self, content_hash: str, bpm: float | None, locked: bool) -> None:
+        """Store the user's BPM (None: back to the estimate) and lock, by content hash.
+
+        Keyed by the sound, not the path, so a correction follows the file through moves and
+        survives re-analysis (a new model version recomputes the estimate, never the user's word).
+        """
+        with self.transaction() as db:
+            db.execute(
+                """INSERT INTO user_data (content_hash, bpm_override, bpm_locked) VALUES (?, ?, ?)
+                   ON CONFLICT(content_hash) DO UPDATE SET bpm_override = excluded.bpm_override,
+                                                           bpm_locked = excluded.bpm_locked""",
+                (content_hash, bpm, int(locked)))
+
+    def remember_query(self, path: str, mode: str, target_bpm: float | None, at: float) -> None:
+        """Record a query (the newest per file wins) and forget all but the newest few."""
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO recent_queries VALUES (?, ?, ?, ?)", (path, mode, target_bpm, at))
+            db.execute("""DELETE FROM recent_queries WHERE path NOT IN
+                          (SELECT path FROM recent_queries ORDER BY at DESC LIMIT ?)""", (_RECENT_KEPT,))
+
+    def recent_queries(self, limit: int) -> list[RecentQuery]:
+        """The newest queries first, one per file."""
+        rows = self._db.execute("SELECT path, mode, target_bpm, at FROM recent_queries ORDER BY at DESC LIMIT ?",
+                                (limit,))
+        return [RecentQuery(*r) for r in rows]
 
     def set_favourite(self, path: str, favourite: bool) -> bool:
         """Mark or unmark an indexed file; False when ``path`` is not an indexed file.
