@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test bench setup system-deps clean
+.PHONY: run test bench setup system-deps clean package package-check
 
 setup: $(STAMP)
 
@@ -35,5 +35,16 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks
 
+# The one-folder desktop app, dist/SimilarButFaster/ (docs/packaging.md); package-check also runs its self-test.
+$(VENV)/.package-stamp: $(STAMP)
+	$(PY) -m pip install -q -e '.[package]'
+	@touch $@
+
+package: $(VENV)/.package-stamp
+	@bash packaging/build.sh
+
+package-check: package
+	dist/SimilarButFaster/SimilarButFaster --selftest
+
 clean:
-	rm -rf $(VENV) *.egg-info
+	rm -rf $(VENV) *.egg-info build dist

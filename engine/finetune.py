@@ -13,11 +13,13 @@ the held-out files. Every run starts from the shipped translation, so repeated r
 
 Like a scan, a run is a generator of progress events; stop iterating to cancel, and nothing is
 written: the result is saved, atomically, only once everything else is done.
+
+Training needs torch, which the packaged app leaves out: there, ``sbf train translator`` says how to
+get the developer install (:func:`engine.inference.require_training`) instead of importing this module.
 """
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import time
 from collections.abc import Iterator, Sequence
@@ -34,7 +36,8 @@ from engine.embed.track_vector import TrackSpace
 from engine.evaluate import tempo_retrieval
 from engine.library import Library
 from engine.stretch import stretched_example
-from engine.translation import Translator, TranslatorConfig, train_epochs
+from engine.translation import Translator, TranslatorConfig
+from engine.translation_training import MusicnnTranslator, train_epochs
 
 
 class NotEnoughFiles(ValueError):
@@ -143,7 +146,7 @@ def fine_tune(library: Library, cfg: FineTuneConfig = FINE_TUNE) -> Iterator[Fin
         raise NotEnoughFiles("Too few of the library's sounds could still be read to fine-tune on: "
                              "rescan the library (sbf index DIR) and try again.")
 
-    net = copy.deepcopy(base.net)
+    net = MusicnnTranslator.from_state(space.musicnn_dim, base.cfg, base.net.state_dict())  # trainable, whatever ran base
     epochs = train_epochs(net, np.concatenate(z_from), np.concatenate(z_to), np.array(pair_taus, np.float32),
                           cfg.epochs, cfg.lr, cfg.weight_decay, cfg.seed, cfg.batch)
     for epoch, loss in enumerate(epochs, 1):

@@ -25,8 +25,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
+
 from engine.analysis import FileAnalysis, analyse_file
 from engine.audio import AUDIO_EXTENSIONS, AudioError, FileVanished, content_hash
+from engine.config import INFERENCE
 from engine.embed.embedder import Embedder, MusicnnEmbedder
 from engine.store import Failure, FileRecord, NewAnalysis, Store
 
@@ -82,11 +85,12 @@ _WORKER_EMBEDDER: Embedder | None = None  # each worker process loads the networ
 
 
 def _worker_init() -> None:
-    import torch
-
-    torch.set_num_threads(1)  # one process per core; threads inside would fight over the same cores
+    if hasattr(os, "nice"):  # Unix; a background scan must not take the cores from the window
+        os.nice(INFERENCE.worker_nice)
+    # One process per core: threads inside (the network's, numpy's BLAS) would fight over the same cores.
+    threadpool_limits(INFERENCE.threads)
     global _WORKER_EMBEDDER
-    _WORKER_EMBEDDER = MusicnnEmbedder()
+    _WORKER_EMBEDDER = MusicnnEmbedder(threads=INFERENCE.threads)
 
 
 def _worker_analyse(job: _Job) -> FileAnalysis | AudioError:
@@ -206,7 +210,7 @@ class Scanner:
         yield from self._pool_results(jobs)
 
     def _pool_results(self, jobs: list[_Job]) -> Iterator[tuple[_Job, FileAnalysis | AudioError]]:
-        # spawn, not fork: forking a process that has torch threads running can deadlock.
+        # spawn, not fork: forking a process that has inference threads running can deadlock.
         ctx = multiprocessing.get_context("spawn")
         queue = list(reversed(jobs))
         pool = cf.ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_worker_init)

@@ -7,21 +7,27 @@ tempo classes spaced evenly in log BPM; the answer is the best class refined by 
 ``scripts/train_tempo_classifier.py`` trains it and measures what the augmentation is worth.
 
 A classifier is tied to the track space it was trained in, and refuses to load against another.
+
+This module is inference only and needs no torch: the network runs on ONNX Runtime or torch
+(``engine/inference.py`` decides). The torch network and its training are in
+:mod:`engine.tempo_classifier_training`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import import_module
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
-import torch
-from torch import nn
 
 from engine.embed.tied_weights import load_tied, save_tied
 from engine.embed.track_vector import TrackSpace
+from engine.inference import tempo_network
+from engine.tempo import LearnedBelief
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "resources" / "tempo_classifier.safetensors"
 
@@ -59,29 +65,35 @@ class TempoClassifierConfig:
         return self.bins_per_octave * np.log2(np.asarray(bpm, dtype=np.float64) / self.bpm_min)
 
 
-def _network(dim: int, cfg: TempoClassifierConfig) -> nn.Module:
-    if cfg.hidden == 0:
-        return nn.Linear(dim, cfg.n_classes)
-    return nn.Sequential(nn.Dropout(cfg.dropout), nn.Linear(dim, cfg.hidden), nn.GELU(), nn.Dropout(cfg.dropout),
-                         nn.Linear(cfg.hidden, cfg.n_classes))
+class TempoNet(Protocol):
+    """The classifier's network on some runtime: torch (training, or torch inference) or an ONNX graph."""
+
+    def predict(self, vectors: np.ndarray) -> np.ndarray:
+        """(B, D) float32 track vectors -> (B, C) class probabilities (rows add up to 1)."""
+        ...
+
+    def state_dict(self) -> Mapping[str, Any]:
+        """The weights by name, as arrays or tensors (what :meth:`TempoClassifier.save` writes)."""
+        ...
 
 
 class TempoClassifier:
     """Track vector -> tempo classes, for the vectors of one :class:`TrackSpace`."""
 
-    def __init__(self, space: TrackSpace, net: nn.Module, cfg: TempoClassifierConfig, about: dict | None = None):
-        self.space, self.net, self.cfg = space, net.eval(), cfg
+    def __init__(self, space: TrackSpace, net: TempoNet, cfg: TempoClassifierConfig, about: dict | None = None):
+        self.space, self.net, self.cfg = space, net, cfg
         self.about = about or {}
 
     @classmethod
     def untrained(cls, space: TrackSpace, cfg: TempoClassifierConfig = TempoClassifierConfig()) -> TempoClassifier:
-        return cls(space, _network(space.dimension, cfg), cfg)
+        """A classifier to train: a torch network with random weights."""
+        from engine.tempo_classifier_training import TorchTempoNet, network  # training needs torch
+
+        return cls(space, TorchTempoNet(network(space.dimension, cfg)), cfg)
 
     def probabilities(self, vectors: np.ndarray) -> np.ndarray:
         """(B, D) track vectors -> (B, C) class probabilities (rows add up to 1)."""
-        v = torch.from_numpy(np.ascontiguousarray(vectors, dtype=np.float32))
-        with torch.inference_mode():
-            return torch.softmax(self.net(v), dim=-1).numpy()
+        return self.net.predict(vectors)
 
     def __call__(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Tempo of track vectors.
@@ -109,6 +121,10 @@ class TempoClassifier:
         bpm = np.exp((weights * log_centres[window]).sum(axis=1) / weights.sum(axis=1))
         return (float(bpm[0]), p[0]) if single else (bpm, p)
 
+    def belief(self, vector: np.ndarray) -> LearnedBelief:
+        """Its reading of one track vector (D,), as a voice for :func:`engine.tempo.estimate_tempo`."""
+        return LearnedBelief(self.cfg.centres(), self.probabilities(np.asarray(vector, np.float32)[None, :])[0])
+
     def save(self, path: Path = DEFAULT_PATH, about: dict | None = None) -> None:
         save_tied(path, self.net.state_dict(), self.space, {**vars(self.cfg), **(about or self.about)})
 
@@ -117,49 +133,7 @@ class TempoClassifier:
         state, meta = load_tied(path, space, TempoClassifierMismatch, "scripts/train_tempo_classifier.py")
         fields = TempoClassifierConfig.__dataclass_fields__
         cfg = TempoClassifierConfig(**{k: meta[k] for k in fields})
-        net = _network(space.dimension, cfg)
-        net.load_state_dict(state, strict=True)
-        return cls(space, net, cfg, {k: v for k, v in meta.items() if k not in fields})
-
-
-def soft_labels(bpm: np.ndarray, cfg: TempoClassifierConfig) -> np.ndarray:
-    """(N,) BPM -> (N, C) targets: a Gaussian of ``cfg.label_sigma`` classes around each exact position.
-
-    Soft targets teach the neighbouring classes how far off the centre a tempo lies, which is what
-    the refinement in :meth:`TempoClassifier.__call__` reads back.
-    """
-    offset = np.arange(cfg.n_classes)[None, :] - cfg.position(bpm)[:, None]
-    target = np.exp(-0.5 * (offset / cfg.label_sigma) ** 2)
-    return (target / target.sum(axis=1, keepdims=True)).astype(np.float32)
-
-
-def fit(space: TrackSpace, examples: Callable[[int, np.random.Generator], tuple[np.ndarray, np.ndarray]],
-        cfg: TempoClassifierConfig = TempoClassifierConfig(), epochs: int = 200, lr: float = 1e-3,
-        weight_decay: float = 1e-2, batch: int = 64, seed: int = 0) -> TempoClassifier:
-    """Train a classifier on examples drawn afresh every epoch.
-
-    examples(epoch, rng) -> (vectors (N, D), bpm (N,)): the epoch's training set. Augmentation
-    (translating each vector to a random tau and relabelling it ``tau * bpm``) happens there, so every
-    epoch sees new tempi. Examples outside ``cfg.bpm_min..bpm_max`` are left out.
-    """
-    torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    net = _network(space.dimension, cfg)
-    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
-    net.train()
-    for epoch in range(epochs):
-        vectors, bpm = examples(epoch, rng)
-        inside = (bpm >= cfg.bpm_min) & (bpm <= cfg.bpm_max)
-        x = torch.from_numpy(np.ascontiguousarray(vectors[inside], dtype=np.float32))
-        y = torch.from_numpy(soft_labels(bpm[inside], cfg))
-        order = torch.from_numpy(rng.permutation(len(x)))
-        for start in range(0, len(order), batch):
-            idx = order[start : start + batch]
-            loss = -(y[idx] * torch.log_softmax(net(x[idx]), dim=-1)).sum(dim=-1).mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    return TempoClassifier(space, net, cfg)
+        return cls(space, tempo_network(cfg, space.dimension, state), cfg, {k: v for k, v in meta.items() if k not in fields})
 
 
 @lru_cache(maxsize=1)
@@ -171,3 +145,14 @@ def shipped_classifier() -> TempoClassifier:
 def classify_tempo(vector: np.ndarray) -> tuple[float, np.ndarray]:
     """BPM of one track vector (D,) with the shipped classifier, and its (C,) class probabilities."""
     return shipped_classifier()(vector)
+
+
+_TRAINING = ("fit", "soft_labels")
+
+
+def __getattr__(name: str):
+    """``fit`` and ``soft_labels`` live in :mod:`engine.tempo_classifier_training` (torch); importing
+    them from here still works, and loads torch only then."""
+    if name in _TRAINING:
+        return getattr(import_module("engine.tempo_classifier_training"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,22 +11,27 @@ tau = T'/T everywhere: tau = 2 is twice as fast. The embedding model is frozen; 
 
 A translator is tied to the track space it was trained in (the standardisation changes what z
 means), and refuses to load against another.
+
+This module is inference only and needs no torch: the learned part runs on ONNX Runtime or torch
+(``engine/inference.py`` decides). The torch module and its training are in
+:mod:`engine.translation_training`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from functools import lru_cache
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import import_module
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
-import torch
-from torch import nn
 
 from engine.embed.tempo_block import shift_tempo_block
 from engine.embed.tied_weights import load_tied, save_tied
 from engine.embed.track_vector import TrackSpace
+from engine.inference import translator_network
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "resources" / "translator.safetensors"
 KINDS = ("identity", "direction", "mlp")
@@ -44,38 +49,42 @@ class TranslatorConfig:
     tau_max: float = 2.0
 
 
-class MusicnnTranslator(nn.Module):
-    """The learned part: (B, K) MusiCNN parts and (B,) log2 tau -> (B, K) translated parts."""
+class TranslatorNet(Protocol):
+    """The learned part on some runtime: a torch module (training, or torch inference) or an ONNX graph."""
 
-    def __init__(self, dim: int, cfg: TranslatorConfig):
-        super().__init__()
-        self.kind = cfg.kind
-        if cfg.kind == "direction":
-            self.direction = nn.Parameter(torch.zeros(dim))
-        elif cfg.kind == "mlp":
-            self.mlp = nn.Sequential(nn.Linear(dim + 1, cfg.hidden), nn.GELU(), nn.Linear(cfg.hidden, cfg.hidden),
-                                     nn.GELU(), nn.Linear(cfg.hidden, dim))
-            nn.init.zeros_(self.mlp[-1].weight)
-            nn.init.zeros_(self.mlp[-1].bias)
+    def predict(self, z: np.ndarray, log_tau: np.ndarray) -> np.ndarray:
+        """(B, K) float32 MusiCNN parts and (B,) log2 tau -> (B, K) translated parts."""
+        ...
 
-    def forward(self, z: torch.Tensor, log_tau: torch.Tensor) -> torch.Tensor:
-        if self.kind == "identity":
-            return z
-        lt = log_tau.unsqueeze(-1)
-        if self.kind == "direction":
-            return z + lt * self.direction
-        return z + lt * self.mlp(torch.cat([z, lt], dim=-1))
+    def state_dict(self) -> Mapping[str, Any]:
+        """The weights by name, as arrays or tensors (what :meth:`Translator.save` writes)."""
+        ...
+
+
+class IdentityNet:
+    """Kind "identity": the MusiCNN part stays as it is (only the tempo block moves). No weights, no runtime."""
+
+    def predict(self, z: np.ndarray, log_tau: np.ndarray) -> np.ndarray:
+        return np.asarray(z, dtype=np.float32)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {}
 
 
 class Translator:
     """f(z, tau) on whole track vectors of one :class:`TrackSpace`."""
 
-    def __init__(self, space: TrackSpace, net: MusicnnTranslator, cfg: TranslatorConfig, about: dict | None = None):
-        self.space, self.net, self.cfg = space, net.eval(), cfg
+    def __init__(self, space: TrackSpace, net: TranslatorNet, cfg: TranslatorConfig, about: dict | None = None):
+        self.space, self.net, self.cfg = space, net, cfg
         self.about = about or {}
 
     @classmethod
     def untrained(cls, space: TrackSpace, cfg: TranslatorConfig = TranslatorConfig()) -> Translator:
+        """A translator to train (a torch module), or the identity, which needs no training and no torch."""
+        if cfg.kind == "identity":
+            return cls(space, IdentityNet(), cfg)
+        from engine.translation_training import MusicnnTranslator  # training needs torch
+
         return cls(space, MusicnnTranslator(space.musicnn_dim, cfg), cfg)
 
     def __call__(self, vectors: np.ndarray, tau: float | np.ndarray) -> np.ndarray:
@@ -97,8 +106,7 @@ class Translator:
         if (taus <= 0).any():
             raise ValueError("tempo ratio tau must be positive")
         z, block = self.space.split(v2)
-        with torch.inference_mode():
-            z2 = self.net(torch.from_numpy(np.ascontiguousarray(z)), torch.from_numpy(np.log2(taus))).numpy()
+        z2 = self.net.predict(z, np.log2(taus))
         out = np.concatenate([z2, shift_tempo_block(block, taus)], axis=1).astype(np.float32)
         return out[0] if single else out
 
@@ -111,75 +119,22 @@ class Translator:
     def load(cls, space: TrackSpace, path: Path = DEFAULT_PATH) -> Translator:
         state, meta = load_tied(path, space, TranslatorMismatch, "scripts/train_translator.py")
         cfg = TranslatorConfig(meta["kind"], int(meta["hidden"]), float(meta["tau_min"]), float(meta["tau_max"]))
-        net = MusicnnTranslator(space.musicnn_dim, cfg)
-        net.load_state_dict(state, strict=True)
+        net = IdentityNet() if cfg.kind == "identity" else translator_network(cfg, space.musicnn_dim, state)
         return cls(space, net, cfg, {k: v for k, v in meta.items() if k not in ("kind", "hidden", "tau_min", "tau_max")})
-
-
-def train_pairs(z: np.ndarray, groups: np.ndarray, taus: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All ordered pairs of renders of the same (piece, soundfont): indices a, b and tau = tau_b / tau_a."""
-    a_idx, b_idx = [], []
-    for g in np.unique(groups):
-        members = np.flatnonzero(groups == g)
-        a, b = np.meshgrid(members, members, indexing="ij")
-        keep = a != b
-        a_idx.append(a[keep])
-        b_idx.append(b[keep])
-    a_all, b_all = np.concatenate(a_idx), np.concatenate(b_idx)
-    return a_all, b_all, (taus[b_all] / taus[a_all]).astype(np.float32)
-
-
-def fit(space: TrackSpace, z: np.ndarray, groups: np.ndarray, taus: np.ndarray, cfg: TranslatorConfig,
-        epochs: int = 60, lr: float = 1e-3, weight_decay: float = 1e-4, seed: int = 0,
-        progress=None) -> Translator:
-    """Train the MusiCNN part on pairs of renders of the same music at known tempo ratios.
-
-    z : (N, K) MusiCNN parts of track vectors; groups : (N,) one id per (piece, soundfont);
-    taus : (N,) each render's tempo ratio to the piece's original. ``progress(epoch, loss)`` may
-    raise to cancel.
-    """
-    torch.manual_seed(seed)
-    net = MusicnnTranslator(space.musicnn_dim, cfg)
-    if cfg.kind == "identity":
-        return Translator(space, net, cfg)
-    a, b, tau = train_pairs(z, groups, taus)
-    in_range = (tau >= cfg.tau_min * 0.999) & (tau <= cfg.tau_max * 1.001)
-    a, b, tau = a[in_range], b[in_range], tau[in_range]
-    for epoch, loss in enumerate(train_epochs(net, z[a], z[b], tau, epochs, lr, weight_decay, seed)):
-        if progress is not None:
-            progress(epoch, loss)
-    return Translator(space, net, cfg)
-
-
-def train_epochs(net: MusicnnTranslator, z_from: np.ndarray, z_to: np.ndarray, taus: np.ndarray, epochs: int,
-                 lr: float, weight_decay: float = 1e-4, seed: int = 0, batch: int = 256) -> Iterator[float]:
-    """Train ``net`` in place to map ``z_from`` at ratio ``taus`` onto ``z_to``; yields each epoch's mean loss.
-
-    The one training loop of :func:`fit` (from scratch) and of fine-tuning an existing translator
-    (:mod:`engine.finetune`). A generator, so a caller can report progress and cancel between epochs.
-
-    z_from, z_to : (P, K) MusiCNN parts of pairs; taus : (P,) tempo ratio from each ``z_from`` to its ``z_to``;
-    batch : pairs per optimiser step.
-    """
-    src = torch.from_numpy(np.ascontiguousarray(z_from, dtype=np.float32))
-    dst = torch.from_numpy(np.ascontiguousarray(z_to, dtype=np.float32))
-    lt = torch.from_numpy(np.log2(np.asarray(taus, dtype=np.float32)))
-    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
-    gen = torch.Generator().manual_seed(seed)
-    for _ in range(epochs):
-        order = torch.randperm(len(src), generator=gen)
-        total = 0.0
-        for start in range(0, len(order), batch):
-            idx = order[start : start + batch]
-            loss = (net(src[idx], lt[idx]) - dst[idx]).square().mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.detach().item() * len(idx)
-        yield total / max(len(order), 1)
 
 
 @lru_cache(maxsize=1)
 def shipped_translator() -> Translator:
     """The translation that ships in resources/, for the shipped track space (loaded once)."""
     return Translator.load(TrackSpace.load())
+
+
+_TRAINING = ("fit", "train_epochs", "train_pairs")
+
+
+def __getattr__(name: str):
+    """``fit``, ``train_epochs`` and ``train_pairs`` live in :mod:`engine.translation_training` (torch);
+    importing them from here still works, and loads torch only then."""
+    if name in _TRAINING:
+        return getattr(import_module("engine.translation_training"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Protocol
 
 import numpy as np
-import torch
 
-from engine.config import MEL, PATCHES, MelConfig, PatchConfig
+from engine.config import INFERENCE, MEL, PATCHES, MelConfig, PatchConfig
 from engine.embed.mel import log_mel
-from engine.embed.musicnn import POOL_DIM, load_musicnn
+from engine.inference import musicnn_network
+
+POOL_DIM = 753  # MusiCNN's front- and mid-end channels (engine.embed.musicnn.POOL_DIM, which needs torch)
 
 
 class Embedder(Protocol):
@@ -59,7 +60,13 @@ class MusicnnEmbedder:
     """MusiCNN (MSD tags model): the 753-d temporal mean pool of each 3 s patch.
 
     The mean pool carries tempo better than the 200-d penultimate layer (measured on re-rendered
-    MIDI, see docs/track-vector.md), and it is what the translation function is trained on.
+    MIDI, see docs/track-vector.md), and it is what the translation function is trained on. The
+    network runs on ONNX Runtime or torch (``engine/inference.py`` picks); both give the same vectors
+    within float32 rounding, so they share one id and version.
+
+    Parameters
+    ----------
+    threads : threads the network may use per call (a scan runs one process per core)
     """
 
     id = "musicnn-msd"
@@ -67,9 +74,9 @@ class MusicnnEmbedder:
     dimension = POOL_DIM
     sample_rate = MEL.sample_rate
 
-    def __init__(self, cfg: MelConfig = MEL, patches: PatchConfig = PATCHES):
+    def __init__(self, cfg: MelConfig = MEL, patches: PatchConfig = PATCHES, threads: int = INFERENCE.threads):
         self._cfg, self._patches = cfg, patches
-        self._net = load_musicnn("MSD_musicnn")
+        self._net = musicnn_network(threads)
 
     def embed(self, audio: np.ndarray) -> np.ndarray:
         cfg = self._cfg
@@ -82,11 +89,10 @@ class MusicnnEmbedder:
         embedded without a round trip through audio.
         """
         cfg = self._cfg
-        mel = torch.from_numpy(np.ascontiguousarray(log_mel_frames, dtype=np.float32))
+        mel = np.ascontiguousarray(log_mel_frames, dtype=np.float32)
         starts = patch_starts(len(mel), self._patches, cfg.patch_frames)
         out = np.empty((len(starts), self.dimension), dtype=np.float32)
-        with torch.inference_mode():
-            # One patch per call: measured faster than batching on this CPU (cache-resident activations).
-            for i, s in enumerate(starts):
-                out[i] = self._net(mel[s : s + cfg.patch_frames].unsqueeze(0)).mean_pool[0].numpy()
+        # One patch per call: measured faster than batching on this CPU (cache-resident activations).
+        for i, s in enumerate(starts):
+            out[i] = self._net(mel[None, s : s + cfg.patch_frames])[0]
         return out
