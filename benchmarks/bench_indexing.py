@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import torch
 
 from engine.audio import load_mono, probe
-from engine.embed.embedder import MusicnnEmbedder, loop_pad, patch_starts
+from engine.analysis import learned_tempo
+from engine.embed.embedder import MusicnnEmbedder, loop_pad
 from engine.embed.mel import log_mel
 from engine.embed.tempo_block import compute_tempo_block
 from engine.library import Library
@@ -43,8 +43,7 @@ def synth_mix(seed: int, seconds: float = SECONDS, sr: int = SR) -> np.ndarray:
 
 def split_timings(paths: list[Path]) -> dict[str, float]:
     """Seconds per file spent in each stage, single-threaded."""
-    torch.set_num_threads(1)
-    emb = MusicnnEmbedder()
+    emb = MusicnnEmbedder(threads=1)
     totals = dict.fromkeys(("decode", "mel", "network", "tempo block", "tempo estimate"), 0.0)
     load_mono(paths[0])  # first-call costs (librosa's lazy imports, resampler set-up) are not per file
     for path in paths:
@@ -52,15 +51,13 @@ def split_timings(paths: list[Path]) -> dict[str, float]:
         decoded = load_mono(path)
         audio = decoded.samples
         t1 = time.perf_counter()
-        mel = torch.from_numpy(log_mel(loop_pad(audio, 187 * 256)))
+        mel = log_mel(loop_pad(audio, 187 * 256))
         t2 = time.perf_counter()
-        with torch.inference_mode():
-            for s in patch_starts(len(mel)):
-                emb._net(mel[s : s + 187].unsqueeze(0))
+        patches = emb.embed_mel(mel)
         t3 = time.perf_counter()
         block = compute_tempo_block(audio, 16000)
         t4 = time.perf_counter()
-        estimate_decoded_tempo(path, probe(path), decoded, block)
+        estimate_decoded_tempo(path, probe(path), decoded, block, learned=learned_tempo(emb, patches, block))
         t5 = time.perf_counter()
         for key, dt in zip(totals, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
             totals[key] += dt

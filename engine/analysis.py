@@ -16,7 +16,8 @@ from engine.audio import load_mono, probe
 from engine.embed.embedder import Embedder, MusicnnEmbedder
 from engine.embed.tempo_block import compute_tempo_block
 from engine.embed.track_vector import TrackSpace
-from engine.tempo import TempoEstimate, estimate_decoded_tempo
+from engine.tempo import LearnedBelief, TempoEstimate, estimate_decoded_tempo
+from engine.tempo_classifier import shipped_classifier
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,21 @@ def analyse_file(path: str | Path, embedder: Embedder) -> FileAnalysis:
     decoded = load_mono(path, sr=embedder.sample_rate)
     patches = embedder.embed(decoded.samples)
     block = compute_tempo_block(decoded.samples, decoded.sample_rate)
-    tempo = estimate_decoded_tempo(path, info, decoded, block)
+    tempo = estimate_decoded_tempo(path, info, decoded, block, learned=learned_tempo(embedder, patches, block))
     return FileAnalysis(str(path), info.size_bytes, info.mtime_ns, decoded.duration_s, info.format, patches, block, tempo)
+
+
+def learned_tempo(embedder: Embedder, patches: np.ndarray, block: np.ndarray) -> LearnedBelief | None:
+    """The shipped tempo classifier's reading of a file, when it was trained on this embedder's vectors.
+
+    It is the voice that knows genre conventions (a boom-bap loop is 90, not 180 BPM): on held-out
+    renders it lifts the combination's Accuracy1 from 61 to 71 % on loops and from 54 to 74 % on
+    tracks (scripts/eval_tempo.py).
+    """
+    classifier = shipped_classifier()
+    if classifier.space.embedder != f"{embedder.id}/{embedder.version}":
+        return None  # another embedding model: the classifier would read nonsense
+    return classifier.belief(classifier.space.vector(patches, block))
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,15 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.analysis import analyse_file
 from engine.audio import AudioError, FileVanished
 from engine.config import FINE_TUNE
+from engine.inference import TrainingUnavailable, require_training
 from engine.library import Library, default_library_dir
 from engine.scan import ScanError
 from engine.search import MODES, SearchError
 from engine.store import StoreError
-from engine.tempo import TempoCorrectionError, TempoEstimate, TempoState, estimate_file_tempo
+from engine.tempo import TempoCorrectionError, TempoEstimate, TempoState
 
 EXIT_USER_ERROR, EXIT_CANCELLED = 2, 130
 
@@ -160,9 +162,10 @@ def cmd_tempo(lib: Library, args) -> int:
 
 
 def _tempo_of(lib: Library, path: Path) -> TempoState | TempoEstimate:
+    """What search would use: the library's value, else a fresh analysis (as for a query from outside)."""
     if lib.current_analysis(path) is not None:
         return lib.tempo(path)
-    return estimate_file_tempo(path)
+    return analyse_file(path, lib.embedder).tempo
 
 
 def _corrected(lib: Library, path: Path, args) -> TempoState:
@@ -194,8 +197,6 @@ def _tempo_factor(text: str) -> float:
 
 def cmd_train_translator(lib: Library, args) -> int:
     """Fine-tune the tempo translation on this library; Ctrl-C leaves the previous one in place."""
-    from engine.finetune import NotEnoughFiles, fine_tune  # scipy's interpolation: half a second no other command needs
-
     if args.reset:
         removed = lib.reset_translator()
         if args.json:
@@ -207,6 +208,12 @@ def cmd_train_translator(lib: Library, args) -> int:
     if args.epochs < 1:
         print("sbf: --epochs must be at least 1", file=sys.stderr)
         return EXIT_USER_ERROR
+    try:
+        require_training()  # the packaged app has no torch
+    except TrainingUnavailable as e:
+        print(f"sbf: {e}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    from engine.finetune import NotEnoughFiles, fine_tune  # torch and scipy's interpolation: seconds no other command needs
     bar = ProgressBar() if not args.json else None
     result = None
     try:

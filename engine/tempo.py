@@ -214,6 +214,31 @@ class SignalEvidence:
         return [TempoCandidate(float(self.bpm[i]), float(inside[i]), "signal") for i in index]
 
 
+@dataclass(frozen=True, eq=False)
+class LearnedBelief:
+    """What the tempo classifier (engine/tempo_classifier.py) reads off a file's track vector.
+
+    It has heard how genres are played, so it knows a boom-bap loop is 90 and not 180 BPM where the
+    onsets alone cannot tell; it is coarse (classes 4.4 % apart), so it weighs the signal's peaks
+    rather than replacing them.
+
+    Attributes
+    ----------
+    centres : np.ndarray, shape (C,)
+        Class centres, BPM, evenly spaced in log BPM.
+    probabilities : np.ndarray, shape (C,)
+        Adds up to 1.
+    """
+
+    centres: np.ndarray
+    probabilities: np.ndarray
+
+    def at(self, bpm: float | np.ndarray, spread: float) -> np.ndarray:
+        """Probability of the classes within ``spread`` (relative) of each ``bpm`` (any shape)."""
+        near = np.abs(np.log(self.centres) - np.log(np.asarray(bpm, dtype=np.float64))[..., None]) <= math.log1p(spread)
+        return np.where(near, self.probabilities, 0.0).sum(axis=-1)
+
+
 # --------------------------------------------------------------------------- voices
 
 
@@ -378,6 +403,7 @@ def estimate_tempo(
     declared: Sequence[TempoCandidate] = (),
     loop_seconds: float | None = None,
     one_shot_tag: bool = False,
+    learned: LearnedBelief | None = None,
     cfg: TempoConfig = TEMPO,
 ) -> TempoEstimate:
     """Weigh every voice and settle on one tempo, or on none for a one-shot.
@@ -406,6 +432,8 @@ def estimate_tempo(
         The sampler loop's length when tags give one; the file's duration otherwise.
     one_shot_tag : bool
         The metadata says one-shot.
+    learned : LearnedBelief, optional
+        The tempo classifier's reading of the track vector: one more factor in 3.
 
     Returns
     -------
@@ -419,7 +447,7 @@ def estimate_tempo(
         best = declared[0]
         rivals = [c for c in declared if c.score >= best.score and not _same_tempo(c.bpm, best.bpm, cfg)]
         if rivals:  # the name says "90" and "120": the sound picks one of them
-            return _weigh([best, *rivals], signal, loop_seconds, cfg)
+            return _weigh([best, *rivals], signal, loop_seconds, cfg, learned)
         if duration_s < cfg.short_seconds and loop_length_fit(best.bpm, loop_seconds, cfg) < 0.25:
             return TempoEstimate(None, 0.6, ONE_SHOT)  # a hit from a pack named after its tempo, not a bar of it
         agreeing = sorted({c.voice for c in declared if _same_tempo(c.bpm, best.bpm, cfg)})
@@ -429,7 +457,7 @@ def estimate_tempo(
     if signal.periodicity < cfg.min_periodicity:
         return TempoEstimate(None, round(1.0 - signal.periodicity / cfg.min_periodicity, 3), ONE_SHOT)
     estimate = _weigh(signal.peaks(cfg.signal_peaks, cfg.min_peak_ratio, cfg.bpm_min, cfg.bpm_max), signal,
-                      loop_seconds, cfg)
+                      loop_seconds, cfg, learned)
     if duration_s < cfg.short_seconds and estimate.source != "signal+loop-length":
         return TempoEstimate(None, 0.6, ONE_SHOT, estimate.candidates)  # a bar or less, and not a loop
     return estimate
@@ -473,17 +501,20 @@ def estimate_file_tempo(
 
 
 def estimate_decoded_tempo(path: str | os.PathLike[str], info: AudioInfo, decoded: DecodedAudio,
-                           tempo_block: np.ndarray | None = None, cfg: TempoConfig = TEMPO) -> TempoEstimate:
-    """:func:`estimate_file_tempo` for audio already decoded (a scan decodes each file once)."""
+                           tempo_block: np.ndarray | None = None, cfg: TempoConfig = TEMPO,
+                           learned: LearnedBelief | None = None) -> TempoEstimate:
+    """:func:`estimate_file_tempo` for audio already decoded (a scan decodes each file once), with the
+    tempo classifier's belief when the caller has the track vector."""
     tags = read_tempo_tags(path, info, cfg)
     signal = signal_evidence(decoded.samples, decoded.sample_rate, tempo_block, cfg)
     return estimate_tempo(decoded.duration_s, signal, declared=(*tempo_from_name(path, cfg), *tags.candidates),
-                          loop_seconds=tags.loop_seconds, one_shot_tag=tags.one_shot, cfg=cfg)
+                          loop_seconds=tags.loop_seconds, one_shot_tag=tags.one_shot, learned=learned, cfg=cfg)
 
 
 def _weigh(hypotheses: Sequence[TempoCandidate], signal: SignalEvidence, loop_seconds: float,
-           cfg: TempoConfig) -> TempoEstimate:
-    """Pick among candidate tempi T by ``metre(T) ** exponent * prior(T) * (1 + boost * fit(T) * loopness)``.
+           cfg: TempoConfig, learned: LearnedBelief | None = None) -> TempoEstimate:
+    """Pick among candidate tempi T by ``metre(T) ** exponent * prior(T) * (1 + boost * fit(T) * loopness)``,
+    times ``(floor + learned(T)) ** learned_exponent`` when the classifier's belief is given.
 
     ``metre(T)`` sums the strength at T times each ratio of ``cfg.metre``: a real beat is also
     periodic over two beats and a bar, and usually subdivided in eighths, where the x3/2 or x4/3
@@ -505,6 +536,8 @@ def _weigh(hypotheses: Sequence[TempoCandidate], signal: SignalEvidence, loop_se
     start, full = cfg.loop_likeness
     loopness = float(np.clip((likeness - start) / (full - start), 0.0, 1.0))
     weight = metre**cfg.signal_exponent * tempo_prior(bpm, cfg) * (1.0 + cfg.loop_boost * fit * loopness)
+    if learned is not None:
+        weight = weight * (cfg.learned_floor + learned.at(bpm, cfg.learned_spread)) ** cfg.learned_exponent
     total = float(weight.sum())
     if total <= 0:
         return TempoEstimate(None, 0.5, ONE_SHOT)

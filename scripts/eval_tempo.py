@@ -14,7 +14,9 @@ Files whose tempo changes inside the excerpt, and labels outside the range the e
 name, so the label cannot leak) except the one that says it uses names. Accuracy1: within 4 % of
 the label; Accuracy2: within 4 % of the label times 1, 2, 3, 1/2 or 1/3 (octave errors forgiven).
 "librosa alone" is ``librosa.feature.tempo`` with its defaults; "tempo-block argmax" the grid
-tempo of the block's largest value (30-595 BPM).
+tempo of the block's largest value (30-595 BPM); "tempo classifier alone" the shipped classifier on
+the (cut) file's track vector; the full combination is what a scan stores: signal, priors and the
+classifier's vote (``engine.analysis.learned_tempo``).
 
     .venv/bin/python scripts/eval_tempo.py                 # all held-out files: about 6 min on 2 cores
     .venv/bin/python scripts/eval_tempo.py --max-per-set 100 --workers 1
@@ -31,22 +33,27 @@ import zlib
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import librosa
 import numpy as np
 
+from engine.analysis import learned_tempo
 from engine.audio import AudioError, load_mono
+from engine.embed.embedder import MusicnnEmbedder
 from engine.config import TEMPO, TEMPO_BLOCK
 from engine.embed.tempo_block import compute_tempo_block
 from engine.tempo import estimate_tempo, signal_evidence, tempo_from_name
+from engine.tempo_classifier import shipped_classifier
 
 REPO = Path(__file__).resolve().parent.parent
 
 OCTAVE_FACTORS = (1.0, 2.0, 3.0, 1 / 2, 1 / 3)
 LOOP_BARS = (1, 2, 4, 8)
 MIN_LOOP_SECONDS = 1.5  # shorter cuts would be refused as one-shots by design, not by mistake
-METHODS = ("librosa alone", "tempo-block argmax", "full combination", "full combination + file names")
+METHODS = ("librosa alone", "tempo-block argmax", "tempo classifier alone", "combination without the classifier",
+           "full combination", "full combination + file names")
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,11 @@ def subsample(items: list[Item], per_set: int) -> list[Item]:
     return chosen
 
 
+@lru_cache(maxsize=1)
+def _embedder() -> MusicnnEmbedder:
+    return MusicnnEmbedder(threads=1)  # one process per core
+
+
 def estimate_all(item: Item) -> dict[str, float | None] | None:
     """Every method's BPM for one item (None: no tempo), or None when the file cannot be read.
 
@@ -121,12 +133,17 @@ def estimate_all(item: Item) -> dict[str, float | None] | None:
     signal = signal_evidence(samples, sr, block)
     grid = TEMPO_BLOCK.bpm_grid()
     names = tempo_from_name(item.path) if item.origin == "demo" else ()
-    combined = estimate_tempo(duration, signal)
+    embedder = _embedder()
+    patches = embedder.embed(samples)
+    learned = learned_tempo(embedder, patches, block)
+    combined = estimate_tempo(duration, signal, learned=learned)
     return {
         "librosa alone": float(librosa.feature.tempo(y=samples, sr=sr)[0]),
         "tempo-block argmax": grid[int(np.argmax(block))] if np.any(block) else None,
+        "tempo classifier alone": shipped_classifier()(shipped_classifier().space.vector(patches, block))[0],
+        "combination without the classifier": estimate_tempo(duration, signal).bpm,
         "full combination": combined.bpm,
-        "full combination + file names": estimate_tempo(duration, signal, declared=names).bpm,
+        "full combination + file names": estimate_tempo(duration, signal, declared=names, learned=learned).bpm,
         "confidence": combined.confidence,
     }
 

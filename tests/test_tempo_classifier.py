@@ -79,3 +79,32 @@ def test_classes_span_30_to_300_bpm_in_sixteenths_of_an_octave():
     centres = TempoClassifierConfig().centres()
     assert centres[0] == pytest.approx(30.0) and 280 < centres[-1] <= 300.0
     np.testing.assert_allclose(np.diff(np.log2(centres)), 1 / 16)
+
+
+@pytest.mark.parametrize("believed", [90.0, 180.0])
+def test_the_classifiers_vote_settles_an_octave_the_sound_cannot(believed):
+    """Clicks at 180 BPM are also periodic at 90: the classifier's belief picks the octave."""
+    from engine.tempo import LearnedBelief, estimate_tempo, signal_evidence
+    from tests.conftest import SR, click_track
+
+    clicks = click_track(180.0, 10.0)
+    signal = signal_evidence(clicks, SR)
+    centres = TempoClassifierConfig().centres()
+    belief = LearnedBelief(centres, (np.abs(np.log(centres / believed)) < 0.02).astype(float))
+    estimate = estimate_tempo(10.0, signal, learned=belief)
+    assert abs(np.log(estimate.bpm / believed)) < np.log(1.04)
+
+
+def test_a_scan_asks_the_shipped_classifier_only_for_its_own_embedder():
+    from engine.analysis import learned_tempo
+    from engine.embed.embedder import MusicnnEmbedder
+
+    space = TrackSpace.load()
+    patches, block = np.zeros((2, MusicnnEmbedder.dimension), np.float32), np.zeros(space.block_bins, np.float32)
+
+    class Other:
+        id, version = "another-model", "1"
+
+    belief = learned_tempo(MusicnnEmbedder, patches, block)
+    assert belief is not None and belief.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+    assert learned_tempo(Other, patches, block) is None
