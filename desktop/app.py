@@ -2,6 +2,8 @@
 
 ``--screenshot FILE.png`` renders the window offscreen on the current library with a query and its
 neighbours showing, saves it and exits (``--query FILE`` and ``--bpm N`` choose what it shows).
+``--selftest [FOLDER]`` indexes the demo library (or FOLDER) into a temporary library, runs a
+tempo-targeted search, prints a report and exits 0 when everything worked (desktop/selftest.py).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 import sys
 from pathlib import Path
 
+from engine.cli import DEMO_DIR
 from engine.library import default_library_dir
 from engine.search import MODES
 
@@ -27,12 +30,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bpm", type=float, help="turn the tempo knob to this BPM")
     p.add_argument("--mode", choices=MODES, help="search mode to show when no --bpm is given")
     p.add_argument("--workers", type=int, default=None, help="analysis processes while indexing")
+    p.add_argument("--selftest", type=Path, nargs="?", const=DEMO_DIR, metavar="FOLDER",
+                   help="index the demo library (or FOLDER) into a temporary library, search it, report, exit")
     return p
+
+
+def _no_display() -> bool:
+    """On Linux without X11 or Wayland, only Qt's offscreen platform can start."""
+    return sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.screenshot is not None:
+    if args.screenshot is not None or (args.selftest is not None and _no_display()):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # no display needed, nothing flashes up
     # Qt is imported only now, so that `sbf gui --help` and argument errors need no display libraries.
     try:
@@ -47,7 +57,15 @@ def main(argv: list[str] | None = None) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(TITLE)
-    window = MainWindow(args.library_dir or default_library_dir(), index_workers=args.workers)
+    if args.selftest is not None:
+        from desktop.selftest import run_selftest
+
+        return run_selftest(app, args.selftest, args.workers)
+    from desktop.window_state import app_settings
+
+    # A screenshot shows the library as it is and leaves the musician's window state alone.
+    settings = None if args.screenshot is not None else app_settings()
+    window = MainWindow(args.library_dir or default_library_dir(), index_workers=args.workers, settings=settings)
     driver = None
     if args.screenshot is not None:
         driver = ScreenshotDriver(window, args.screenshot, args.query, args.bpm, args.mode)

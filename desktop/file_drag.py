@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QUrl
@@ -11,12 +11,26 @@ from engine.audio import is_audio_path
 
 URI_LIST = "text/uri-list"
 
+DragFile = Callable[[str], "str | None"]  # the file a dragged path hands out (a stretched copy); None: not ready
+
 
 def file_mime_data(paths: Iterable[str]) -> QMimeData:
     """Mime data holding ``file://`` URLs, which a DAW or file manager accepts as the files themselves."""
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(p) for p in dict.fromkeys(paths)])
     return mime
+
+
+def drag_mime_data(paths: Iterable[str], drag_file: DragFile) -> QMimeData | None:
+    """Mime data for dragging ``paths`` out as the files ``drag_file`` names for them; None (no drag)
+    while any of those is not ready."""
+    files = [drag_file(p) for p in dict.fromkeys(paths)]
+    return None if None in files else file_mime_data(files)
+
+
+def as_is(path: str) -> str:
+    """The :data:`DragFile` that hands out the file itself."""
+    return path
 
 
 def dropped_audio_file(mime: QMimeData) -> str | None:

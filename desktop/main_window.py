@@ -1,7 +1,8 @@
 """The window: the track list on the left, the query with its tempo knob and the results on the right.
 
-It owns the three workers (library reads and searches, indexing, audio), each on its own thread,
-and only ever talks to them through their thread-safe methods and signals.
+It owns the four workers (library reads and writes with searches, indexing, audio, stretched
+copies), each on its own thread, and only ever talks to them through their thread-safe methods and
+signals: the GUI thread never decodes audio or touches the database.
 """
 
 from __future__ import annotations
@@ -9,21 +10,32 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QSettings, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent
-from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QSplitter, QTabWidget, QToolBar, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QSplitter, QTabWidget, QToolBar, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from engine.cli import DEMO_DIR
 from engine.config import DESKTOP, DesktopConfig
 from engine.library import default_library_dir
+from engine.render import default_cache_dir
 from engine.scan import ScanEvent
+from engine.search import MODES
+from engine.store import RecentQuery
+from engine.tempo import TempoState
+from desktop import window_state
 from desktop.audio_player import AudioPlayer
 from desktop.errors_panel import ErrorsPanel
+from desktop.folder_watcher import FolderWatcher
+from desktop.formatting import bpm_text
 from desktop.index_panel import IndexPanel
-from desktop.messages import Catalog, IndexOutcome, SearchAnswer, SearchRequest
+from desktop.latency import prepare_process
+from desktop.messages import Catalog, IndexOutcome, Playback, SearchAnswer, SearchRequest
 from desktop.query_panel import QueryPanel
+from desktop.recent_menu import RecentMenu
 from desktop.results_view import ResultsView
+from desktop.stretch_renderer import StretchRenderer
+from desktop.tempo_lock import TempoLock
 from desktop.track_table import TrackTable
 from desktop.welcome_banner import WelcomeBanner
 from desktop.workers import IndexWorker, LibraryWorker
@@ -43,26 +55,39 @@ class MainWindow(QMainWindow):
     ----------
     library_dir : the musician's library (the demo library opens beside it, never mixed in)
     index_workers : analysis processes while indexing (None: the engine's default)
+    settings : where the window keeps its state between sessions (geometry, splitter, last library,
+        mode, tempo lock); None keeps nothing (``--screenshot``, tests)
+    cache_dir : where stretched copies are rendered (None: the user's cache folder)
     """
 
     catalog_shown = Signal(Catalog)
     index_progress_shown = Signal(ScanEvent)
     results_shown = Signal(SearchAnswer)
     indexing_finished = Signal(IndexOutcome)
+    tempo_shown = Signal(TempoState)  # the query's tempo after a correction, once the window shows it
+    recent_shown = Signal(tuple)
 
-    def __init__(self, library_dir: Path, index_workers: int | None = None, cfg: DesktopConfig = DESKTOP) -> None:
+    def __init__(self, library_dir: Path, index_workers: int | None = None, cfg: DesktopConfig = DESKTOP,
+                 settings: QSettings | None = None, cache_dir: Path | None = None) -> None:
         super().__init__()
+        prepare_process(cfg)
         self._cfg = cfg
+        self._settings = settings
         self._home_dir = Path(library_dir).expanduser()
         self._library_dir = self._home_dir
         self._folders: tuple[str, ...] = ()
         self._query: str | None = None
         self._awaiting_bpm = False  # the query came from outside: its tempo is known after the first answer
+        self._pending_target: float | None = None  # a recent query's target BPM, set once its tempo is known
         self._seq = self._shown_seq = 0
         self._indexing = False
+        self._pending_rescan: set[str] = set()  # folders that changed while indexing ran
         self._live_failures: dict[str, str] = {}  # failures of the running scan, before the library lists them
         self._last_refresh = 0.0
-        self._playing: str | None = None
+        self._answer: SearchAnswer | None = None
+        self._remembered: tuple[str, str, float | None] | None = None  # the last query written to Recent
+        self._playback: Playback | None = None
+        self._playback_began = 0.0  # time.monotonic() when it began
         self._closed = False
 
         self.track_table = TrackTable()
@@ -71,24 +96,34 @@ class MainWindow(QMainWindow):
         self.summary = QLabel()
         self.query_panel = QueryPanel()
         self.knob = self.query_panel.knob
+        self.waveform = self.query_panel.waveform
         self.results_view = ResultsView()
         self.errors_panel = ErrorsPanel()
         self.tabs = QTabWidget()
         self.tabs.addTab(self.results_view, "Results")
         self.tabs.addTab(self.errors_panel, "Problems (0)")
         self.index_panel = IndexPanel()
+        self.recent_menu = RecentMenu(self)
+        self.watcher = FolderWatcher(self, cfg)
         self._build_layout()
 
-        self.library_worker = LibraryWorker()
+        self.library_worker = LibraryWorker(cfg)
         self.index_worker = IndexWorker(index_workers)
-        self.player = AudioPlayer()
-        self._workers = ((self.library_worker, "library"), (self.index_worker, "index"), (self.player, "audio"))
+        self.player = AudioPlayer(cfg)
+        self.renderer = StretchRenderer(cache_dir or default_cache_dir())
+        self._workers = ((self.library_worker, "library"), (self.index_worker, "index"), (self.player, "audio"),
+                         (self.renderer, "render"))
         for worker, name in self._workers:
             worker.start_thread(name)
+        self.tempo_lock = TempoLock(self.renderer, self._bpm_of, self)
         self._play_timer = QTimer(self, singleShot=True)
         self._play_timer.timeout.connect(self._playback_ended)
+        self._playhead_timer = QTimer(self, interval=cfg.playhead_ms)
+        self._playhead_timer.timeout.connect(self._move_playhead)
+        self._settle_timer = QTimer(self, singleShot=True, interval=int(cfg.settle_seconds * 1000))
+        self._settle_timer.timeout.connect(self._settled)
         self._connect()
-        self.open_library(self._home_dir)
+        self._restore_state()
         self.track_table.view.setFocus()
 
     def _build_layout(self) -> None:
@@ -99,6 +134,10 @@ class MainWindow(QMainWindow):
         self.home_action = QAction("My library", self, triggered=lambda: self.open_library(self._home_dir))
         for action in (self.add_folder_action, self.rescan_action, self.demo_action, self.home_action):
             toolbar.addAction(action)
+        recent = QToolButton(text="Recent", toolTip="Open a recent query again, with the knob where it was")
+        recent.setMenu(self.recent_menu)
+        recent.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        toolbar.addWidget(recent)
         self.addToolBar(toolbar)
         left, right = QWidget(), QWidget()
         left_layout = QVBoxLayout(left)
@@ -108,34 +147,49 @@ class MainWindow(QMainWindow):
         right_layout = QVBoxLayout(right)
         right_layout.addWidget(self.query_panel)
         right_layout.addWidget(self.tabs, 1)
-        splitter = QSplitter()
-        splitter.addWidget(left)
-        splitter.addWidget(right)
-        splitter.setSizes([700, 580])
-        self.setCentralWidget(splitter)
+        self.splitter = QSplitter()
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(right)
+        self.splitter.setSizes([700, 580])
+        self.setCentralWidget(self.splitter)
         self.statusBar().addPermanentWidget(self.index_panel)
         self.resize(1280, 800)
 
     def _connect(self) -> None:
+        status = self.statusBar().showMessage
         self.track_table.current_changed.connect(self._use_query)
         self.track_table.play_requested.connect(self.toggle_play)
         self.track_table.favourite_toggled.connect(lambda path, on: self.library_worker.set_favourite(path, on))
         self.results_view.play_requested.connect(self.toggle_play)
         self.results_view.query_requested.connect(self.set_query)
         self.query_panel.file_dropped.connect(self.set_query)
-        self.knob.changed.connect(lambda _setting: self.search())
+        self.query_panel.tempo_change_requested.connect(lambda change: self.library_worker.change_tempo(change))
+        self.query_panel.seek_requested.connect(self.play_query_from)
+        self.query_panel.play_clicked.connect(self._play_query)
+        self.query_panel.tempo_lock_toggled.connect(self.set_tempo_locked)
+        self.knob.changed.connect(lambda _setting: self._knob_moved())
         self.banner.demo_requested.connect(self.open_demo)
         self.banner.folder_requested.connect(self.choose_folder)
         self.errors_panel.count_changed.connect(lambda n: self.tabs.setTabText(1, f"Problems ({n})"))
+        self.recent_menu.chosen.connect(self.open_recent)
+        self.watcher.changed.connect(self._folders_changed)
         # Called here, not connected to the worker: a slot of the worker would queue behind the running scan.
         self.index_panel.cancel_requested.connect(lambda: self.index_worker.cancel())
         self.library_worker.catalog_ready.connect(self._show_catalog)
         self.library_worker.answered.connect(self._show_answer)
-        self.library_worker.problem.connect(self.statusBar().showMessage)
+        self.library_worker.tempo_read.connect(self.query_panel.show_tempo)
+        self.library_worker.tempo_corrected.connect(self._tempo_corrected)
+        self.library_worker.recent_ready.connect(self._show_recent)
+        self.library_worker.problem.connect(status)
         self.index_worker.progress.connect(self._show_progress)
         self.index_worker.finished.connect(self._index_finished)
         self.player.playing.connect(self._playback_started)
-        self.player.problem.connect(self.statusBar().showMessage)
+        self.player.waveform_ready.connect(self.waveform.set_waveform)
+        self.player.problem.connect(status)
+        self.tempo_lock.not_ready.connect(status)
+        for model in (self.track_table.model, self.results_view.model):
+            model.drag_file = self.tempo_lock.drag_file
+        self.query_panel.name.drag_file = self.tempo_lock.drag_file
 
     # --- library --------------------------------------------------------------------------------
 
@@ -144,8 +198,10 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Wait for indexing to finish (or cancel it) before switching libraries.")
             return
         self._library_dir = Path(library_dir).expanduser()
-        self._query = None
+        self._query = self._answer = self._remembered = None
         self.results_view.clear()
+        self.watcher.clear()
+        self.recent_menu.set_queries(())
         demo = self._library_dir != self._home_dir
         self.setWindowTitle(f"{TITLE} — {'demo library' if demo else self._library_dir}")
         self.library_worker.open(str(self._library_dir))
@@ -153,8 +209,12 @@ class MainWindow(QMainWindow):
 
     def open_demo(self) -> None:
         """The bundled demo library, in its own library folder; indexed on first use."""
-        self.open_library(demo_library_dir())
+        if self._library_dir != demo_library_dir():
+            self.open_library(demo_library_dir())
         self.index((str(DEMO_DIR),))
+
+    def library_dir(self) -> Path:
+        return self._library_dir
 
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Add a folder of samples")
@@ -181,6 +241,13 @@ class MainWindow(QMainWindow):
     def is_indexing(self) -> bool:
         return self._indexing
 
+    def _folders_changed(self, roots: tuple[str, ...]) -> None:
+        """Files came, went or were renamed in indexed folders: rescan those (only changes are analysed)."""
+        if self._indexing:
+            self._pending_rescan.update(roots)
+        else:
+            self.index(roots)
+
     def _show_progress(self, event: ScanEvent) -> None:
         self.index_panel.show_progress(event)
         if event.outcome == "failed":
@@ -202,11 +269,15 @@ class MainWindow(QMainWindow):
         self.library_worker.refresh()
         self.search()
         self.indexing_finished.emit(outcome)
+        if self._pending_rescan:
+            roots, self._pending_rescan = tuple(sorted(self._pending_rescan)), set()
+            self.index(roots)
 
     def _show_catalog(self, catalog: Catalog) -> None:
         if Path(catalog.info.library_dir) != self._library_dir:
             return  # the library that was open before a switch
         self._folders = tuple(catalog.info.folders)
+        self.watcher.watch(self._folders, catalog.watch_dirs)
         self.track_table.set_tracks(catalog.tracks)
         self.errors_panel.set_failed(catalog.failed)
         for path, reason in self._live_failures.items():
@@ -233,15 +304,35 @@ class MainWindow(QMainWindow):
     def latest_request(self) -> int:
         return self._seq
 
+    def open_recent(self, recent: RecentQuery) -> None:
+        """Make a recent query the query again, with the mode and target tempo it had."""
+        self._pending_target = None
+        self.set_query(recent.path)
+        if recent.mode != "target" or recent.target_bpm is None:
+            self.knob.set_mode(recent.mode)
+        elif self.knob.query_bpm() is not None:
+            self.knob.set_target_bpm(recent.target_bpm)
+        else:
+            self._pending_target = recent.target_bpm  # a file from outside: once its tempo is known
+
     def _use_query(self, path: str) -> None:
         if path == self._query:
             return
         self._query = path
         track = self.track_table.track_at_path(path)
         self._awaiting_bpm = track is None
+        self._pending_target = None
         if track is None:
             self.track_table.clear_selection()  # the query is no longer the listed file
+        else:
+            self.library_worker.tempo(path)  # its lock and estimate, for the BPM correction
         self.query_panel.set_query(path, track)
+        self.player.load_waveform(path)
+        self._move_playhead()  # what plays is no longer the query
+        self._knob_moved()
+
+    def _knob_moved(self) -> None:
+        self.tempo_lock.target_bpm = self.knob.dial_bpm()
         self.search()
 
     def search(self) -> None:
@@ -257,38 +348,150 @@ class MainWindow(QMainWindow):
         if answer.request.seq <= self._shown_seq or answer.request.path != self._query:
             return  # older than what is shown, or for another query
         self._shown_seq = answer.request.seq
+        self._answer = answer
         if self._awaiting_bpm and answer.error is None:
             self._awaiting_bpm = False
             self.query_panel.set_analysed_bpm(answer.query_bpm)
+            if self._pending_target is not None and answer.query_bpm is not None:
+                self.knob.set_target_bpm(self._pending_target)  # searches again
+            self._pending_target = None
+            self.tempo_lock.target_bpm = self.knob.dial_bpm()
         self.results_view.show_answer(answer)
+        self._settle_timer.start()  # restarts: acts once the knob has rested
         self.results_shown.emit(answer)
+
+    def _settled(self) -> None:
+        """The knob has rested: remember the query, and make the stretched copies drags will want."""
+        answer = self._answer
+        if answer is None or answer.error is not None or answer.request.path != self._query:
+            return
+        req = answer.request
+        target = answer.query_bpm * req.ratio if req.mode == "target" and answer.query_bpm else None
+        if (req.path, req.mode, target) != self._remembered:
+            self._remembered = (req.path, req.mode, target)
+            self.library_worker.remember(req.path, req.mode, target)
+        self.tempo_lock.prepare([req.path, *(r.path for r in answer.results)])
+
+    def _show_recent(self, queries: tuple[RecentQuery, ...]) -> None:
+        self.recent_menu.set_queries(queries)
+        self.recent_shown.emit(queries)
+
+    def _tempo_corrected(self, state: TempoState) -> None:
+        """A BPM correction, lock or reset was stored: the list, the query and the results follow."""
+        self.track_table.set_tempo(state.path, state.bpm, state.source)
+        tempo = f"{bpm_text(state.bpm)} BPM" if state.bpm is not None else "no tempo"
+        self.statusBar().showMessage(f"{Path(state.path).name}: {tempo}{', locked' if state.locked else ''}.")
+        if state.path == self._query:
+            self.query_panel.show_tempo(state, retune=True)
+            self._knob_moved()
+        self.tempo_shown.emit(state)
+
+    def _bpm_of(self, path: str) -> float | None:
+        """A file's tempo as shown: the list's, a result's, or (a query from outside) its analysis'."""
+        track = self.track_table.track_at_path(path)
+        if track is not None:
+            return track.bpm
+        if path == self._query:
+            return self.knob.query_bpm()
+        results = self._answer.results if self._answer is not None else ()
+        return next((r.bpm for r in results if r.path == path), None)
 
     # --- previews -------------------------------------------------------------------------------
 
+    def set_tempo_locked(self, on: bool) -> None:
+        """Play and drag loops at the knob's tempo (one-shots as they are)."""
+        if self.query_panel.tempo_lock.isChecked() != on:
+            self.query_panel.tempo_lock.setChecked(on)  # comes back here through the toggle
+            return
+        self.tempo_lock.set_enabled(on)
+        if on:
+            self._settled()
+
     def toggle_play(self, path: str) -> None:
-        """Space: play ``path``, or stop it when it is the one playing."""
-        if path == self._playing:
+        """Space: play ``path`` (at the knob's tempo when tempo-locked), or stop it when it is playing."""
+        if self._playback is not None and path == self._playback.path:
             self.player.stop()
             self._playback_ended()
         else:
-            self.player.play(path)
+            self.player.play(path, self.tempo_lock.tau_for(path))
 
-    def _playback_started(self, path: str, seconds: float) -> None:
-        self._playing = path
-        self._play_timer.start(int(seconds * 1000) + 50)
-        self.statusBar().showMessage(f"Playing {Path(path).name}", int(seconds * 1000))
+    def _play_query(self) -> None:
+        if self._query is not None:
+            self.toggle_play(self._query)
+
+    def play_query_from(self, seconds: float) -> None:
+        """The waveform was clicked: play the query from there."""
+        if self._query is not None:
+            self.player.play(self._query, self.tempo_lock.tau_for(self._query), seconds)
+
+    def _playback_started(self, playback: Playback) -> None:
+        self._playback = playback
+        self._playback_began = time.monotonic()
+        self._play_timer.start(int(playback.seconds * 1000) + 50)
+        at = f" at {bpm_text(self.tempo_lock.target_bpm)} BPM" if playback.tau != 1.0 else ""
+        self.statusBar().showMessage(f"Playing {Path(playback.path).name}{at}", int(playback.seconds * 1000))
+        self._move_playhead()
+        self._playhead_timer.start()
+
+    def _move_playhead(self) -> None:
+        pb = self._playback
+        query_playing = pb is not None and pb.path == self._query
+        self.query_panel.play.setText("Stop" if query_playing else "Play")
+        if not query_playing:
+            self.waveform.set_playhead(None)
+            self._playhead_timer.stop()
+            return
+        self.waveform.set_playhead(pb.start + (time.monotonic() - self._playback_began) * pb.tau)
 
     def _playback_ended(self) -> None:
-        self._playing = None
+        self._playback = None
         self._play_timer.stop()
+        self._move_playhead()
+
+    def playing(self) -> Playback | None:
+        return self._playback
+
+    # --- window state ---------------------------------------------------------------------------
+
+    def _restore_state(self) -> None:
+        """Open the last library (the demo library or the musician's own) as the window was left."""
+        s = self._settings
+        if s is None:
+            self.open_library(self._home_dir)
+            return
+        if s.contains(window_state.GEOMETRY):
+            self.restoreGeometry(s.value(window_state.GEOMETRY))
+        if s.contains(window_state.SPLITTER):
+            self.splitter.restoreState(s.value(window_state.SPLITTER))
+        mode = s.value(window_state.MODE)
+        if mode in MODES:
+            self.knob.set_mode(mode)
+        self.set_tempo_locked(window_state.read_bool(s, window_state.TEMPO_LOCK))
+        if s.value(window_state.LIBRARY) == str(demo_library_dir()):
+            self.open_demo()
+        else:
+            self.open_library(self._home_dir)
+
+    def _save_state(self) -> None:
+        s = self._settings
+        if s is None:
+            return
+        s.setValue(window_state.GEOMETRY, self.saveGeometry())
+        s.setValue(window_state.SPLITTER, self.splitter.saveState())
+        s.setValue(window_state.LIBRARY, str(self._library_dir))
+        s.setValue(window_state.MODE, self.knob.mode())
+        s.setValue(window_state.TEMPO_LOCK, self.tempo_lock.enabled)
+        s.sync()
 
     # --- closing --------------------------------------------------------------------------------
 
     def shutdown(self) -> None:
-        """Stop indexing after the file in hand, stop playback and end the worker threads."""
+        """Keep the window's state, stop indexing after the file in hand, stop playback and end the
+        worker threads."""
         if self._closed:
             return
         self._closed = True
+        self._save_state()
         self.index_worker.cancel()
         self.player.stop()
         for worker, _name in self._workers:

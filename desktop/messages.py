@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
+
 from engine.library import LibraryInfo, SearchResult
 from engine.store import FileRecord, Track
 
@@ -33,21 +35,29 @@ class SearchAnswer:
 
     query_bpm : the query's tempo in BPM (None: a one-shot, or the query could not be read)
     error : a message for the musician when the search could not be done
+    hidden_one_shots : files without a tempo left out of an "at this tempo" search (they have no tempo
+        to be at, and otherwise rank high: a kick sounds "like" a drum loop at any tempo)
     """
 
     request: SearchRequest
     query_bpm: float | None
     results: tuple[SearchResult, ...]
     error: str | None = None
+    hidden_one_shots: int = 0
 
 
 @dataclass(frozen=True)
 class Catalog:
-    """The library as the window lists it: analysed tracks, files that failed, and totals."""
+    """The library as the window lists it: analysed tracks, files that failed, and totals.
+
+    watch_dirs : the indexed folders and every folder below them that holds a listed file, which the
+        window watches for changes (worked out on the library thread: 100k paths take a while)
+    """
 
     tracks: tuple[Track, ...]
     failed: tuple[FileRecord, ...]
     info: LibraryInfo
+    watch_dirs: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -63,3 +73,51 @@ class IndexOutcome:
     counts: Mapping[str, int]
     cancelled: bool
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class TempoChange:
+    """A BPM correction the musician asked for on the query.
+
+    kind : "factor" (value: x2 = 2.0, /2 = 0.5, ...), "bpm" (value: the typed BPM), "lock", "unlock"
+        or "reset" (back to the estimate; value unused)
+    """
+
+    path: str
+    kind: str
+    value: float | None = None
+
+
+@dataclass(frozen=True)
+class Playback:
+    """A preview that started: ``path`` from ``start`` seconds into the file, at ``tau`` times its
+    tempo, sounding for ``seconds`` of real time."""
+
+    path: str
+    tau: float
+    start: float
+    seconds: float
+
+
+@dataclass(frozen=True, eq=False)
+class Waveform:
+    """The query's waveform, small enough to paint on every frame.
+
+    envelope : (columns, 2) float32, each column's (min, max) sample, -1..1; empty when unreadable
+    duration : seconds of audio the envelope spans
+    error : why there is no waveform (a musician's words), else None
+    """
+
+    path: str
+    envelope: np.ndarray
+    duration: float
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """A stretched copy to make: ``path`` at ``tau`` times its tempo, named with ``label`` ("128 BPM")."""
+
+    path: str
+    tau: float
+    label: str

@@ -8,7 +8,8 @@ from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.library import SearchResult
-from desktop.file_view import PATH_ROLE, AnyIndex, FileTableModel, FileView
+from desktop.file_view import (ALIGNMENT_ROLE, DISPLAY_ROLE, PATH_ROLE, RIGHT_ALIGNED, SERVED_ROLES, TOOLTIP_ROLE,
+                               AnyIndex, FileTableModel, FileView)
 from desktop.formatting import bpm_text, ratio_text
 from desktop.messages import SearchAnswer
 
@@ -22,6 +23,7 @@ class ResultsModel(FileTableModel):
     def __init__(self) -> None:
         super().__init__()
         self._results: tuple[SearchResult, ...] = ()
+        self._text: list[tuple[str, ...]] = []  # each row as shown, made once per answer, not per paint
         self._query_bpm: float | None = None
         self._mode = "similar"
 
@@ -30,6 +32,7 @@ class ResultsModel(FileTableModel):
         self._results = answer.results if answer else ()
         self._query_bpm = answer.query_bpm if answer else None
         self._mode = answer.request.mode if answer else "similar"
+        self._text = [self._texts(row, r) for row, r in enumerate(self._results)]
         self.endResetModel()
 
     def result(self, row: int) -> SearchResult:
@@ -41,30 +44,23 @@ class ResultsModel(FileTableModel):
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._results)
 
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
+    def data(self, index: AnyIndex, role: int = DISPLAY_ROLE):
+        if role not in SERVED_ROLES or not index.isValid():
             return None
-        r, col = self._results[index.row()], index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(index.row(), r, col)
+        row, col = index.row(), index.column()
+        if role == DISPLAY_ROLE:
+            return self._text[row][col]
         if role == PATH_ROLE:
-            return r.path
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return r.path if col == NAME else _TEMPO_FIT_TIPS[self._mode] if col == MATCHED else None
-        if role == Qt.ItemDataRole.TextAlignmentRole and col != NAME:
-            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+            return self._results[row].path
+        if role == TOOLTIP_ROLE:
+            return self._results[row].path if col == NAME else _TEMPO_FIT_TIPS[self._mode] if col == MATCHED else None
+        if role == ALIGNMENT_ROLE:
+            return RIGHT_ALIGNED if col != NAME else None
         return None
 
-    def _display(self, row: int, r: SearchResult, col: int) -> str:
-        if col == RANK:
-            return str(row + 1)
-        if col == NAME:
-            return Path(r.path).name
-        if col == SCORE:
-            return f"{r.score:.3f}"
-        if col == BPM:
-            return bpm_text(r.bpm)
-        return self._tempo_fit(r)
+    def _texts(self, row: int, r: SearchResult) -> tuple[str, ...]:
+        """The row as shown, column by column."""
+        return str(row + 1), Path(r.path).name, f"{r.score:.3f}", bpm_text(r.bpm), self._tempo_fit(r)
 
     def _tempo_fit(self, r: SearchResult) -> str:
         """How the result's tempo relates to the search: its distance from the knob's tempo ("at this
@@ -128,7 +124,9 @@ def _summary(answer: SearchAnswer) -> str:
         return f"Nothing else in the library yet to compare {name} with."
     if req.mode == "target":
         at = f"{bpm_text(answer.query_bpm * req.ratio)} BPM" if answer.query_bpm else ratio_text(req.ratio)
-        return f"Sounds like {name} at {at}:"
+        n = answer.hidden_one_shots
+        hidden = f" ({n} one-shot{'s' if n > 1 else ''} left out: no tempo to be at)" if n else ""
+        return f"Sounds like {name} at {at}{hidden}:"
     if req.mode == "contour":
         return f"Sounds like {name} at any tempo (the ratio each one matched at):"
     return f"Sounds like {name}:"

@@ -13,13 +13,14 @@ from PySide6.QtWidgets import QApplication
 from engine.config import DESKTOP
 from engine.search import SearchError
 from desktop.main_window import MainWindow
-from desktop.messages import Catalog, SearchAnswer
+from desktop.messages import Catalog, SearchAnswer, Waveform
 
 SETTLE_MS = 200  # let the last layout pass run before grabbing
 
 
 class ScreenshotDriver(QObject):
-    """Waits for the library (and any indexing), sets the query and the knob, then saves ``target``.
+    """Waits for the library (and any indexing), sets the query and the knob, waits for the answer
+    and the query's waveform, then saves ``target``.
 
     Parameters
     ----------
@@ -32,9 +33,10 @@ class ScreenshotDriver(QObject):
         super().__init__(window)
         self.window, self.target, self.query, self.bpm, self.mode = window, target, query, bpm, mode
         self.error: str | None = None
-        self._posed = False
+        self._posed = self._answered = False
         window.catalog_shown.connect(self._on_catalog)
         window.results_shown.connect(self._on_results)
+        window.player.waveform_ready.connect(self._on_waveform)  # a method: queued to this thread, after the window's
         QTimer.singleShot(int(DESKTOP.screenshot_timeout_seconds * 1000),
                           lambda: self._fail("Timed out waiting for the library to answer"))
 
@@ -57,6 +59,15 @@ class ScreenshotDriver(QObject):
 
     def _on_results(self, answer: SearchAnswer) -> None:
         if self._posed and answer.request.seq == self.window.latest_request():
+            self._answered = True
+            self._save_when_ready()
+
+    def _on_waveform(self, _wave: Waveform) -> None:
+        self._save_when_ready()
+
+    def _save_when_ready(self) -> None:
+        if self._answered and not self.window.waveform.loading():
+            self._answered = False  # saved once
             QTimer.singleShot(SETTLE_MS, self._save)
 
     def _save(self) -> None:

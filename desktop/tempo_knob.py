@@ -88,6 +88,14 @@ class TempoKnob(QWidget):
             return 1.0  # the query's tempo may not be a whole BPM: its own notch is exactly x1
         return value * self._cfg.knob_bpm_step / self._bpm
 
+    def query_bpm(self) -> float | None:
+        """The query's tempo the dial is centred on (None: a query without a tempo)."""
+        return self._bpm
+
+    def dial_bpm(self) -> float | None:
+        """The tempo the dial points at, whatever the mode: what the tempo-locked preview plays at."""
+        return self._bpm * self.ratio() if self._bpm is not None else None
+
     def target_bpm(self) -> float | None:
         """The tempo searched at: in "at this tempo" mode with a query tempo, else None."""
         return self._bpm * self.ratio() if self._bpm is not None and self.mode() == "target" else None

@@ -1,4 +1,5 @@
-"""The library's track list: filter, sort, keyboard navigation, favourites, drag out."""
+"""The library's track list: filter (text, BPM range, length range), sort, keyboard navigation,
+favourites, drag out."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtWidgets import QAbstractItemView, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from engine.audio import format_duration
+from engine.config import TEMPO
 from engine.store import Track
-from desktop.file_view import PATH_ROLE, SORT_ROLE, FileTableModel, FileView, AnyIndex
+from desktop.file_view import (DISPLAY_ROLE, PATH_ROLE, RIGHT_ALIGNED, SERVED_ROLES, SORT_ROLE, TOOLTIP_ROLE,
+                               AnyIndex, FileTableModel, FileView)
 from desktop.formatting import bpm_text, folder_text
 
 FAVOURITE, NAME, FOLDER, BPM, SOURCE, LENGTH, KIND = range(7)
@@ -68,27 +71,34 @@ class TrackTableModel(FileTableModel):
         self._text[row] = _texts(self._tracks[row])
         self.dataChanged.emit(self.index(row, FAVOURITE), self.index(row, FAVOURITE))
 
+    def set_tempo(self, path: str, bpm: float | None, source: str) -> None:
+        """A corrected BPM, shown at once (the next catalog from the library agrees)."""
+        row = self._rows.get(path)
+        if row is None:
+            return
+        self._tracks[row] = replace(self._tracks[row], bpm=bpm, bpm_source=source)
+        self._text[row] = _texts(self._tracks[row])
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.columns) - 1))
+
     def path_at(self, row: int) -> str:
         return self._tracks[row].path
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._tracks)
 
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
+    def data(self, index: AnyIndex, role: int = DISPLAY_ROLE):
+        if role not in SERVED_ROLES or not index.isValid():
             return None
         row, col = index.row(), index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == DISPLAY_ROLE:
             return self._text[row][col]
         if role == SORT_ROLE:
             return _sort_key(self._tracks[row], self._text[row], col)
         if role == PATH_ROLE:
             return self._tracks[row].path
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == TOOLTIP_ROLE:
             return "Click to mark as a favourite" if col == FAVOURITE else self._tracks[row].path
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in _NUMERIC:
-            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-        return None
+        return RIGHT_ALIGNED if col in _NUMERIC else None  # ALIGNMENT_ROLE
 
 
 def _texts(t: Track) -> tuple[str, ...]:
@@ -114,8 +124,78 @@ def _sort_key(t: Track, text: tuple[str, ...], col: int):
     return text[col].lower()
 
 
+Bounds = tuple[float | None, float | None]  # (lowest, highest); None: open on that side
+
+
+class TrackFilter(QSortFilterProxyModel):
+    """The text filter over every column, plus a BPM range and a length range.
+
+    A one-shot has no BPM, so it passes the BPM filter only while that is open: asking for 120-130
+    BPM asks for loops.
+    """
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._bpm: Bounds = (None, None)
+        self._length: Bounds = (None, None)  # seconds
+
+    def set_bpm_range(self, low: float | None, high: float | None) -> None:
+        self._change("_bpm", (low, high))
+
+    def set_length_range(self, low: float | None, high: float | None) -> None:
+        """Seconds."""
+        self._change("_length", (low, high))
+
+    def _change(self, attribute: str, bounds: Bounds) -> None:
+        self.beginFilterChange()
+        setattr(self, attribute, bounds)
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
+        track = self.sourceModel().track(source_row)
+        return (_within(track.bpm, self._bpm) and _within(track.duration, self._length)
+                and super().filterAcceptsRow(source_row, source_parent))
+
+
+def _within(value: float | None, bounds: Bounds) -> bool:
+    low, high = bounds
+    if low is None and high is None:
+        return True
+    return value is not None and (low is None or value >= low) and (high is None or value <= high)
+
+
+class RangeBox(QWidget):
+    """"BPM [any] – [any]": two spin boxes whose lowest value means "no bound"."""
+
+    def __init__(self, label: str, maximum: float, decimals: int, suffix: str = "") -> None:
+        super().__init__()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(QLabel(label))
+        self.low, self.high = (self._box(maximum, decimals, suffix) for _ in range(2))
+        layout.addWidget(self.low)
+        layout.addWidget(QLabel("–"))
+        layout.addWidget(self.high)
+
+    @staticmethod
+    def _box(maximum: float, decimals: int, suffix: str) -> QDoubleSpinBox:
+        box = QDoubleSpinBox(decimals=decimals, maximum=maximum, suffix=suffix, specialValueText="any")
+        box.setKeyboardTracking(False)  # filter once the number is typed, not on each digit
+        box.setMaximumWidth(72)
+        return box
+
+    def bounds(self) -> Bounds:
+        return tuple(None if box.value() == box.minimum() else box.value() for box in (self.low, self.high))
+
+    def set_bounds(self, low: float | None, high: float | None) -> None:
+        """Set both (as the musician would; the table filters at once)."""
+        self.low.setValue(low or 0.0)
+        self.high.setValue(high or 0.0)
+
+
 class TrackTable(QWidget):
-    """The filter box over the sortable track list.
+    """The filter box and range filters over the sortable track list.
 
     Arrows move the selection (and with it the query), Space previews, the star column toggles a
     favourite.
@@ -129,13 +209,20 @@ class TrackTable(QWidget):
         super().__init__(parent)
         self.model = TrackTableModel()
         self._restoring = False
-        self.proxy = QSortFilterProxyModel(self)
+        self.proxy = TrackFilter(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SORT_ROLE)
         self.proxy.setFilterKeyColumn(-1)  # a filter matches name, folder, BPM or type
         self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.filter = QLineEdit(placeholderText="Filter by name, folder, BPM or type…", clearButtonEnabled=True)
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
+        self.bpm_range = RangeBox("BPM", TEMPO.bpm_max, 0)
+        self.bpm_range.setToolTip("Only loops in this tempo range (one-shots have no tempo)")
+        self.length_range = RangeBox("Length", 3600.0, 1, " s")
+        for box in (self.bpm_range.low, self.bpm_range.high):
+            box.valueChanged.connect(lambda _v: self.proxy.set_bpm_range(*self.bpm_range.bounds()))
+        for box in (self.length_range.low, self.length_range.high):
+            box.valueChanged.connect(lambda _v: self.proxy.set_length_range(*self.length_range.bounds()))
         self.view = FileView()
         self.view.setModel(self.proxy)
         self.view.setSortingEnabled(True)
@@ -144,9 +231,13 @@ class TrackTable(QWidget):
         self.view.selectionModel().currentRowChanged.connect(self._current_row_changed)
         self.view.clicked.connect(self._clicked)
         self.view.play_requested.connect(self.play_requested)
+        filters = QHBoxLayout()
+        filters.addWidget(self.filter, 1)
+        filters.addWidget(self.bpm_range)
+        filters.addWidget(self.length_range)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.filter)
+        layout.addLayout(filters)
         layout.addWidget(self.view)
 
     def set_tracks(self, tracks: Sequence[Track]) -> None:
@@ -174,6 +265,9 @@ class TrackTable(QWidget):
         self.view.setCurrentIndex(index)
         self.view.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
         return True
+
+    def set_tempo(self, path: str, bpm: float | None, source: str) -> None:
+        self.model.set_tempo(path, bpm, source)
 
     def track_at_path(self, path: str) -> Track | None:
         row = self.model.row_of(path)

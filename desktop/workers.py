@@ -14,12 +14,15 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from engine.audio import AudioError
+from engine.config import DESKTOP, DesktopConfig
 from engine.embed.embedder import MusicnnEmbedder
 from engine.library import Library
 from engine.scan import ScanError, ScanEvent
-from engine.search import SearchError, SearchSession
+from engine.search import SearchError, SearchResult, SearchSession
 from engine.store import StoreError
-from desktop.messages import Catalog, IndexOutcome, SearchAnswer, SearchRequest
+from engine.tempo import TempoCorrectionError, TempoState
+from desktop.folder_watcher import folders_to_watch
+from desktop.messages import Catalog, IndexOutcome, SearchAnswer, SearchRequest, TempoChange
 
 
 class ThreadWorker(QObject):
@@ -57,7 +60,8 @@ class ThreadWorker(QObject):
 
 
 class LibraryWorker(ThreadWorker):
-    """Reads the library for the window: the track list, the failed files, and searches.
+    """Reads and writes the library for the window: the track list, the failed files, searches, BPM
+    corrections and recent queries.
 
     The tempo knob sends a request on every move. Only the newest request waiting is answered and
     the rest are dropped, so the results follow the knob however fast it turns; one
@@ -68,15 +72,22 @@ class LibraryWorker(ThreadWorker):
     opened = Signal(str)  # the library folder, once this thread has it open
     catalog_ready = Signal(Catalog)
     answered = Signal(SearchAnswer)
+    tempo_read = Signal(TempoState)  # a library file's tempo, as asked for by tempo()
+    tempo_corrected = Signal(TempoState)  # after a correction, lock or reset (the next search uses it)
+    recent_ready = Signal(tuple)  # the library's recent queries (RecentQuery), newest first
     problem = Signal(str)  # a message for the status bar
 
     _open_requested = Signal(str)
     _search_posted = Signal()
     _catalog_posted = Signal()
     _favourite_requested = Signal(str, bool)
+    _tempo_requested = Signal(str)
+    _tempo_change_requested = Signal(TempoChange)
+    _remember_requested = Signal(str, str, object)
 
-    def __init__(self) -> None:
+    def __init__(self, cfg: DesktopConfig = DESKTOP) -> None:
         super().__init__()
+        self._cfg = cfg
         self._lock = threading.Lock()
         self._next_search: SearchRequest | None = None
         self._catalog_wanted = False
@@ -86,6 +97,9 @@ class LibraryWorker(ThreadWorker):
         self._search_posted.connect(self._search)
         self._catalog_posted.connect(self._catalog)
         self._favourite_requested.connect(self._set_favourite)
+        self._tempo_requested.connect(self._tempo)
+        self._tempo_change_requested.connect(self._change_tempo)
+        self._remember_requested.connect(self._remember)
 
     # --- called from the GUI thread ------------------------------------------------------------
 
@@ -107,6 +121,19 @@ class LibraryWorker(ThreadWorker):
     def set_favourite(self, path: str, favourite: bool) -> None:
         self._favourite_requested.emit(path, favourite)
 
+    def tempo(self, path: str) -> None:
+        """Ask for a library file's :class:`TempoState` (answered by ``tempo_read``; nothing for a
+        file outside the library)."""
+        self._tempo_requested.emit(path)
+
+    def change_tempo(self, change: TempoChange) -> None:
+        """Correct, lock, unlock or reset a file's BPM: ``tempo_corrected``, or ``problem`` saying why not."""
+        self._tempo_change_requested.emit(change)
+
+    def remember(self, path: str, mode: str, target_bpm: float | None) -> None:
+        """Keep a query in the library's recent queries; ``recent_ready`` brings the new list."""
+        self._remember_requested.emit(path, mode, target_bpm)
+
     # --- on the worker thread ------------------------------------------------------------------
 
     @Slot(str)
@@ -119,6 +146,7 @@ class LibraryWorker(ThreadWorker):
             return
         self._session = SearchSession(self._library)
         self.opened.emit(library_dir)
+        self._emit_recent()
 
     @Slot()
     def close(self) -> None:
@@ -134,20 +162,23 @@ class LibraryWorker(ThreadWorker):
             return  # already answered by an earlier wake-up, or no library open
         self.answered.emit(self._answer(self._session, request))
 
-    @staticmethod
-    def _answer(session: SearchSession, request: SearchRequest) -> SearchAnswer:
+    def _answer(self, session: SearchSession, request: SearchRequest) -> SearchAnswer:
         resolved = str(Path(request.path).expanduser().resolve())
         try:
             if session.query is None or session.query.path != resolved:
                 session.set_query(resolved)  # a file from outside the library is analysed here, once
-            session.k = request.k
+            at_tempo = request.mode == "target" and session.query.bpm is not None
+            session.k = request.k * (self._cfg.target_overfetch if at_tempo else 1)
             session.set_mode(request.mode)
             session.set_ratio(request.ratio)
             results = session.results()
         except (SearchError, AudioError, StoreError) as e:
             same = session.query is not None and session.query.path == resolved
             return SearchAnswer(request, session.query.bpm if same else None, (), str(e))
-        return SearchAnswer(request, session.query.bpm, tuple(results))
+        if not at_tempo:
+            return SearchAnswer(request, session.query.bpm, tuple(results))
+        kept, hidden = _without_one_shots(results, request.k)
+        return SearchAnswer(request, session.query.bpm, kept, hidden_one_shots=hidden)
 
     @Slot()
     def _catalog(self) -> None:
@@ -157,10 +188,12 @@ class LibraryWorker(ThreadWorker):
             return
         lib = self._library
         try:
-            tracks = lib.store.tracks(MusicnnEmbedder.id, MusicnnEmbedder.version)
-            self.catalog_ready.emit(Catalog(tuple(tracks), tuple(lib.failed()), lib.info()))
+            tracks, failed, info = lib.store.tracks(MusicnnEmbedder.id, MusicnnEmbedder.version), lib.failed(), lib.info()
         except StoreError as e:
             self.problem.emit(str(e))
+            return
+        watch = folders_to_watch(info.folders, ((f.path, f.root) for f in [*tracks, *failed]))
+        self.catalog_ready.emit(Catalog(tuple(tracks), tuple(failed), info, watch))
 
     @Slot(str, bool)
     def _set_favourite(self, path: str, favourite: bool) -> None:
@@ -168,6 +201,58 @@ class LibraryWorker(ThreadWorker):
             return
         try:
             self._library.store.set_favourite(path, favourite)
+        except StoreError as e:
+            self.problem.emit(str(e))
+
+    @Slot(str)
+    def _tempo(self, path: str) -> None:
+        if self._library is None:
+            return
+        try:
+            self.tempo_read.emit(self._library.tempo(path))
+        except TempoCorrectionError:
+            pass  # not a library file (dropped in from outside): it has no stored tempo to show
+        except StoreError as e:
+            self.problem.emit(str(e))
+
+    @Slot(TempoChange)
+    def _change_tempo(self, change: TempoChange) -> None:
+        if self._library is None or self._session is None:
+            return
+        lib = self._library
+        try:
+            if change.kind == "factor":
+                state = lib.correct_tempo(change.path, factor=change.value)
+            elif change.kind == "bpm":
+                state = lib.correct_tempo(change.path, bpm=change.value)
+            elif change.kind in ("lock", "unlock"):
+                state = lib.lock_tempo(change.path, change.kind == "lock")
+            else:
+                state = lib.reset_tempo(change.path)
+            if self._session.query is not None and self._session.query.path == state.path:
+                self._session.set_query(state.path)  # the query's own tempo changed: read it again
+        except TempoCorrectionError as e:
+            self.problem.emit(f"Tempo not changed: {e}.")
+            return
+        except (StoreError, SearchError, AudioError) as e:
+            self.problem.emit(str(e))
+            return
+        self.tempo_corrected.emit(state)
+
+    @Slot(str, str, object)
+    def _remember(self, path: str, mode: str, target_bpm: float | None) -> None:
+        if self._library is None:
+            return
+        try:
+            self._library.remember_query(path, mode, target_bpm)
+        except StoreError as e:
+            self.problem.emit(str(e))
+            return
+        self._emit_recent()
+
+    def _emit_recent(self) -> None:
+        try:
+            self.recent_ready.emit(tuple(self._library.recent_queries(self._cfg.recent_queries)))
         except StoreError as e:
             self.problem.emit(str(e))
 
@@ -236,3 +321,17 @@ class IndexWorker(ThreadWorker):
         if self._library is not None:
             self._library.close()
             self._library = None
+
+
+def _without_one_shots(results: list[SearchResult], k: int) -> tuple[tuple[SearchResult, ...], int]:
+    """The first ``k`` results that have a tempo, and how many without one ranked among them."""
+    kept: list[SearchResult] = []
+    hidden = 0
+    for r in results:
+        if len(kept) == k:
+            break
+        if r.bpm is None:
+            hidden += 1
+        else:
+            kept.append(r)
+    return tuple(kept), hidden

@@ -223,6 +223,8 @@ class DesktopConfig:
     target_overfetch: int = 3  # "at this tempo" fetches k times this, so that one-shots can be left out
     waveform_columns: int = 800  # min/max pairs of the query's waveform: about one per pixel of a wide panel
     playhead_ms: int = 30  # the play head moves this often while playing (33 frames a second)
+    gil_switch_seconds: float = 0.0005  # a busy worker thread hands Python's GIL to the GUI thread this soon
+    # (Python's default, 5 ms, is paid on every table cell Qt asks Python to paint)
     stretch_max_seconds: float = 600.0  # longer files are never stretched and only this much is decoded for a
     # preview or a waveform (10 min of mono float32 at 48 kHz is 115 MB)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import sounddevice
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, QSettings, Qt
 from PySide6.QtGui import QDropEvent, QImage
 
 from desktop.file_drag import file_mime_data
@@ -32,6 +32,15 @@ from engine.library import Library
 from tests.conftest import click_track, tone, write
 
 WAIT_MS = 30_000
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path, monkeypatch):
+    """Nothing a test does reaches the real user's settings, library or cache."""
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("SBF_LIBRARY_DIR", str(tmp_path / "home"))
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +59,8 @@ def tempo_library(tmp_path_factory):
     return root / "lib", folder
 
 
-def open_window(qtbot, library_dir: Path) -> MainWindow:
-    window = MainWindow(library_dir, index_workers=1)
+def open_window(qtbot, library_dir: Path, **options) -> MainWindow:
+    window = MainWindow(library_dir, index_workers=1, **options)
     qtbot.addWidget(window)  # closed (and its threads ended) after the test
     with qtbot.waitSignal(window.catalog_shown, timeout=WAIT_MS):
         pass

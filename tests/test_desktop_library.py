@@ -1,0 +1,126 @@
+"""The desktop app and the library around the query: range filters, recent queries, the window's
+state between sessions, and folders watched for new files. Offscreen, on tiny generated libraries."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before the QApplication exists
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from engine.config import DESKTOP
+from desktop import main_window
+from desktop.track_table import NAME
+from tests.conftest import click_track, write
+from tests.test_desktop import (WAIT_MS, folder_to_index, isolated_settings, latest_answer,  # noqa: F401
+                                open_window, run_index, tempo_library)
+
+QUICK = replace(DESKTOP, settle_seconds=0.05, rescan_delay_seconds=0.2)
+
+
+def shown(window) -> list[str]:
+    proxy = window.track_table.proxy
+    return sorted(proxy.index(r, NAME).data() for r in range(proxy.rowCount()))
+
+
+def entries(window) -> list[str]:
+    return [a.text() for a in window.recent_menu.actions() if a.isEnabled()]
+
+
+def test_bpm_and_length_ranges_narrow_the_list(qtbot, tempo_library):
+    library_dir, _folder = tempo_library
+    window = open_window(qtbot, library_dir)
+    table = window.track_table
+    everything = shown(window)
+    assert len(everything) == 7
+
+    table.bpm_range.set_bounds(110, 160)
+    assert shown(window) == ["other_125bpm.wav", "other_150bpm.wav", "pattern_125bpm.wav", "pattern_150bpm.wav"]
+    table.bpm_range.set_bounds(None, 110)
+    assert shown(window) == ["other_100bpm.wav", "pattern_100bpm.wav"]  # the one-shot has no tempo to be in range
+    table.filter.setText("other")
+    assert shown(window) == ["other_100bpm.wav"]  # with the text filter
+    table.filter.clear()
+    table.bpm_range.set_bounds(None, None)
+    assert shown(window) == everything  # open again: the one-shot is back
+
+    table.length_range.set_bounds(None, 1.0)
+    assert shown(window) == ["kick.wav"]
+    table.length_range.set_bounds(4.0, None)  # 100 BPM files last 7.2 s, 125 BPM 5.76 s, 150 BPM 4.8 s
+    assert len(shown(window)) == 6 and "kick.wav" not in shown(window)
+    table.length_range.set_bounds(5.0, 6.0)
+    assert shown(window) == ["other_125bpm.wav", "pattern_125bpm.wav"]
+
+
+def test_recent_queries_are_kept_in_the_library_and_open_again_where_they_were(qtbot, tempo_library, tmp_path):
+    library_dir, folder = tempo_library
+    library_dir = Path(shutil.copytree(library_dir, tmp_path / "lib"))
+    window = open_window(qtbot, library_dir, cfg=QUICK)
+    latest_answer(qtbot, window, lambda: window.set_query(str(folder / "pattern_100bpm.wav")))
+    latest_answer(qtbot, window, lambda: window.knob.set_target_bpm(125))
+    qtbot.waitUntil(lambda: entries(window) == ["pattern_100bpm.wav  —  at 125 BPM"], timeout=WAIT_MS)
+    latest_answer(qtbot, window, lambda: window.set_query(str(folder / "other_150bpm.wav")))
+    latest_answer(qtbot, window, lambda: window.knob.set_mode("contour"))
+    qtbot.waitUntil(lambda: len(entries(window)) == 2, timeout=WAIT_MS)
+    window.close()
+
+    window = open_window(qtbot, library_dir, cfg=QUICK)
+    qtbot.waitUntil(lambda: window.recent_menu.queries_shown() == 2, timeout=WAIT_MS)
+    assert entries(window) == ["other_150bpm.wav  —  at any tempo", "pattern_100bpm.wav  —  at 125 BPM"]  # newest first
+
+    answer = latest_answer(qtbot, window, window.recent_menu.actions()[1].trigger)
+    assert window.query() == str(folder / "pattern_100bpm.wav")
+    assert window.knob.readout.text() == "100 → 125 BPM  (×1.25)"
+    assert answer.request.mode == "target" and answer.request.ratio == pytest.approx(1.25)
+
+
+def test_the_window_comes_back_as_it_was_left(qtbot, tempo_library, tmp_path, monkeypatch):
+    library_dir, folder = tempo_library
+    demo = tmp_path / "demo_samples"
+    write(demo / "demo_loop_120bpm.wav", click_track(120, 2.0))
+    monkeypatch.setattr(main_window, "DEMO_DIR", demo)
+    settings_file = tmp_path / "settings.ini"
+
+    window = open_window(qtbot, library_dir, settings=QSettings(str(settings_file), QSettings.Format.IniFormat))
+    window.resize(760, 560)  # within the offscreen screen's 800 x 600, which a restored window is kept to
+    window.splitter.setSizes([250, 500])
+    sizes = window.splitter.sizes()
+    window.knob.set_mode("contour")
+    window.query_panel.tempo_lock.click()
+    with qtbot.waitSignal(window.indexing_finished, timeout=WAIT_MS):
+        window.open_demo()
+    window.close()
+    assert settings_file.is_file()
+
+    window = main_window.MainWindow(library_dir, index_workers=1,
+                                    settings=QSettings(str(settings_file), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: shown(window) == ["demo_loop_120bpm.wav"], timeout=WAIT_MS)  # the demo library again
+    assert window.library_dir() == main_window.demo_library_dir()
+    assert (window.width(), window.height()) == (760, 560)
+    assert window.splitter.sizes() == sizes
+    assert window.knob.mode() == "contour"
+    assert window.query_panel.tempo_lock.isChecked() and window.tempo_lock.enabled
+
+
+def test_a_new_file_in_a_watched_folder_is_indexed(qtbot, tmp_path, folder_to_index):
+    window = open_window(qtbot, tmp_path / "lib", cfg=QUICK)
+    run_index(qtbot, window, folder_to_index)
+    qtbot.waitUntil(lambda: str(folder_to_index) in window.watcher.watched(), timeout=WAIT_MS)
+
+    with qtbot.waitSignal(window.indexing_finished, timeout=WAIT_MS) as finished:
+        write(folder_to_index / "drums" / "new_loop_128bpm.wav", click_track(128, 2.0))
+    assert finished.args[0].counts.get("indexed") == 1  # the rest is unchanged: only the new file is analysed
+    qtbot.waitUntil(lambda: "new_loop_128bpm.wav" in shown(window), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: str(folder_to_index / "drums") in window.watcher.watched(), timeout=WAIT_MS)
+
+    with qtbot.waitSignal(window.indexing_finished, timeout=WAIT_MS) as finished:
+        (folder_to_index / "drums" / "new_loop_128bpm.wav").unlink()  # in a subfolder, watched in its turn
+    assert finished.args[0].counts.get("removed") == 1
+    qtbot.waitUntil(lambda: "new_loop_128bpm.wav" not in shown(window), timeout=WAIT_MS)
