@@ -17,6 +17,7 @@ from PySide6.QtCore import Signal, Slot
 from engine.audio import AudioError
 from engine.config import DESKTOP, DesktopConfig
 from engine.render import stretched_audio
+from desktop.latency import preload_audio_code
 from desktop.messages import Playback, Waveform
 from desktop.waveform import waveform_envelope
 from desktop.workers import ThreadWorker
@@ -40,6 +41,7 @@ class AudioPlayer(ThreadWorker):
     _play_requested = Signal(str, float, float)
     _stop_requested = Signal()
     _waveform_requested = Signal(str)
+    _warm_up_requested = Signal()
 
     def __init__(self, cfg: DesktopConfig = DESKTOP) -> None:
         super().__init__()
@@ -48,6 +50,7 @@ class AudioPlayer(ThreadWorker):
         self._play_requested.connect(self._play)
         self._stop_requested.connect(self._stop)
         self._waveform_requested.connect(self._waveform)
+        self._warm_up_requested.connect(self._warm_up)
 
     # --- called from the GUI thread ------------------------------------------------------------
 
@@ -57,6 +60,10 @@ class AudioPlayer(ThreadWorker):
 
     def stop(self) -> None:
         self._stop_requested.emit()
+
+    def warm_up(self) -> None:
+        """Compile librosa's kernels on the audio thread now, before the first file needs them."""
+        self._warm_up_requested.emit()
 
     def load_waveform(self, path: str) -> None:
         """Work out ``path``'s waveform envelope; ``waveform_ready`` brings it."""
@@ -83,6 +90,10 @@ class AudioPlayer(ThreadWorker):
             self.problem.emit(NO_OUTPUT.format(e))
             return
         self.playing.emit(Playback(path, tau, start, (len(samples) - offset) / sample_rate))
+
+    @Slot()
+    def _warm_up(self) -> None:
+        preload_audio_code()
 
     @Slot(str)
     def _waveform(self, path: str) -> None:

@@ -4,7 +4,9 @@ The GUI thread shares Python's GIL with the library, audio and render threads. T
 it wait for long (``benchmarks/bench_gui_stall.py`` found them):
 
 - librosa compiles parts of itself with numba on first use, holding the GIL for up to half a second:
-  they are run once on a moment of silence before the window shows;
+  the audio thread runs them once on a moment of silence as soon as the window has started
+  (:func:`preload_audio_code`), not before it shows: on the first start after installing, the
+  compilation takes 10 s or more, and the window must not wait for it;
 - a full garbage collection walks everything loaded (the networks, Qt, numpy), about 100 ms on the
   GUI thread: what exists once the app has started lives as long as the app, so it is frozen out of
   later collections (``gc.freeze``);
@@ -32,7 +34,6 @@ def preload_audio_code() -> None:
 
 def prepare_process(cfg: DesktopConfig = DESKTOP) -> None:
     """Call on the GUI thread before the window shows (again is harmless)."""
-    preload_audio_code()
     sys.setswitchinterval(cfg.gil_switch_seconds)
     gc.collect()
     gc.freeze()

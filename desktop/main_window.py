@@ -115,6 +115,7 @@ class MainWindow(QMainWindow):
                          (self.renderer, "render"))
         for worker, name in self._workers:
             worker.start_thread(name)
+        self.player.warm_up()
         self.tempo_lock = TempoLock(self.renderer, self._bpm_of, self)
         self._play_timer = QTimer(self, singleShot=True)
         self._play_timer.timeout.connect(self._playback_ended)

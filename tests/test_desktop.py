@@ -269,3 +269,16 @@ def test_a_long_session_of_knob_turning_leaks_nothing(qtbot):
         knob.dial.setValue(60 + i % 180)
     assert len(moves) >= 2990
     assert abs(sys.getrefcount(True) - before) < 100
+
+
+def test_librosas_warm_up_runs_on_the_audio_thread_not_before_the_window_shows(qtbot, tempo_library, monkeypatch):
+    """On the first start after installing, numba compiles for 10 s or more: the window must not wait."""
+    import threading
+
+    from desktop import audio_player
+
+    ran_on = []
+    monkeypatch.setattr(audio_player, "preload_audio_code", lambda: ran_on.append(threading.current_thread()))
+    open_window(qtbot, tempo_library[0])
+    qtbot.waitUntil(lambda: bool(ran_on), timeout=WAIT_MS)
+    assert ran_on[0] is not threading.main_thread()
