@@ -34,16 +34,14 @@ class SearchAnswer:
     """The neighbours for one request, or why there are none.
 
     query_bpm : the query's tempo in BPM (None: a one-shot, or the query could not be read)
-    error : a message for the musician when the search could not be done
-    hidden_one_shots : files without a tempo left out of an "at this tempo" search (they have no tempo
-        to be at, and otherwise rank high: a kick sounds "like" a drum loop at any tempo)
+    error : a message for the musician when the search could not be done; "at this tempo" answers
+        leave out files with no tempo (engine.search.SearchSession.set_tempo_only)
     """
 
     request: SearchRequest
     query_bpm: float | None
     results: tuple[SearchResult, ...]
     error: str | None = None
-    hidden_one_shots: int = 0
 
 
 @dataclass(frozen=True)

@@ -124,9 +124,7 @@ def _summary(answer: SearchAnswer) -> str:
         return f"Nothing else in the library yet to compare {name} with."
     if req.mode == "target":
         at = f"{bpm_text(answer.query_bpm * req.ratio)} BPM" if answer.query_bpm else ratio_text(req.ratio)
-        n = answer.hidden_one_shots
-        hidden = f" ({n} one-shot{'s' if n > 1 else ''} left out: no tempo to be at)" if n else ""
-        return f"Sounds like {name} at {at}{hidden}:"
+        return f"Sounds like {name} at {at} (one-shots left out: no tempo to be at):"
     if req.mode == "contour":
         return f"Sounds like {name} at any tempo (the ratio each one matched at):"
     return f"Sounds like {name}:"

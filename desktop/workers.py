@@ -167,18 +167,15 @@ class LibraryWorker(ThreadWorker):
         try:
             if session.query is None or session.query.path != resolved:
                 session.set_query(resolved)  # a file from outside the library is analysed here, once
-            at_tempo = request.mode == "target" and session.query.bpm is not None
-            session.k = request.k * (self._cfg.target_overfetch if at_tempo else 1)
+            session.k = request.k
             session.set_mode(request.mode)
+            session.set_tempo_only(request.mode == "target")
             session.set_ratio(request.ratio)
             results = session.results()
         except (SearchError, AudioError, StoreError) as e:
             same = session.query is not None and session.query.path == resolved
             return SearchAnswer(request, session.query.bpm if same else None, (), str(e))
-        if not at_tempo:
-            return SearchAnswer(request, session.query.bpm, tuple(results))
-        kept, hidden = _without_one_shots(results, request.k)
-        return SearchAnswer(request, session.query.bpm, kept, hidden_one_shots=hidden)
+        return SearchAnswer(request, session.query.bpm, tuple(results))
 
     @Slot()
     def _catalog(self) -> None:
@@ -322,16 +319,3 @@ class IndexWorker(ThreadWorker):
             self._library.close()
             self._library = None
 
-
-def _without_one_shots(results: list[SearchResult], k: int) -> tuple[tuple[SearchResult, ...], int]:
-    """The first ``k`` results that have a tempo, and how many without one ranked among them."""
-    kept: list[SearchResult] = []
-    hidden = 0
-    for r in results:
-        if len(kept) == k:
-            break
-        if r.bpm is None:
-            hidden += 1
-        else:
-            kept.append(r)
-    return tuple(kept), hidden

@@ -220,7 +220,6 @@ class DesktopConfig:
     settle_seconds: float = 0.4  # once the knob rests this long: the query is remembered, stretched copies made
     rescan_delay_seconds: float = 2.0  # a change in a watched folder waits this long for more before a rescan
     recent_queries: int = 20  # recent queries offered in the Recent menu
-    target_overfetch: int = 3  # "at this tempo" fetches k times this, so that one-shots can be left out
     waveform_columns: int = 800  # min/max pairs of the query's waveform: about one per pixel of a wide panel
     playhead_ms: int = 30  # the play head moves this often while playing (33 frames a second)
     gil_switch_seconds: float = 0.0005  # a busy worker thread hands Python's GIL to the GUI thread this soon

@@ -17,6 +17,8 @@ index query. It searches anything :class:`Searchable`: a :class:`engine.library.
 
 from __future__ import annotations
 
+import math
+
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -177,6 +179,7 @@ class SearchSession:
         self.target_bpm: float | None = None
         self.ratio: float | None = None
         self.bpm_window: float | None = None  # percent
+        self.tempo_only = False  # leave out files with no tempo (one-shots): nothing to be "at a tempo"
         self._translated: OrderedDict[float, np.ndarray] = OrderedDict()
 
     def set_query(self, path) -> Query:
@@ -203,6 +206,12 @@ class SearchSession:
 
     def set_bpm_window(self, percent: float | None) -> None:
         self.bpm_window = percent
+
+    def set_tempo_only(self, tempo_only: bool) -> None:
+        """Leave out files with no tempo. A kick sounds "like" a drum loop at any tempo, so without this
+        one-shots crowd an "at this tempo" list; the index keeps fetching until ``k`` files with a tempo
+        are found."""
+        self.tempo_only = tempo_only
 
     def tau(self) -> float:
         """The ratio a ``target`` search translates by."""
@@ -233,7 +242,7 @@ class SearchSession:
         So ``similar`` with a target BPM and a window is the plain BPM filter of any sample browser.
         """
         if self.bpm_window is None:
-            return None
+            return (0.0, math.inf) if self.tempo_only else None  # a file with no tempo is in no window
         q = self._require_query()
         if self.target_bpm is not None:
             centre = self.target_bpm

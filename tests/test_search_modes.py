@@ -74,3 +74,16 @@ def test_knob_session_reuses_the_query_and_follows_the_latest_target(tempo_libra
         else:
             assert names == [expected]
     assert len(session._translated) == 2  # 1.25 and 1.5 translated once; tau 1 needs none
+
+
+
+def test_tempo_only_leaves_out_files_with_no_tempo_but_keeps_k_results(tempo_library):
+    lib, folder = tempo_library
+    session = SearchSession(lib, k=6)
+    session.set_query(folder / "pattern_100bpm.wav")
+    session.set_mode("target")
+    session.set_target_bpm(125)
+    assert "kick.wav" in {Path(r.path).name for r in session.results()}  # ranked among the 6 otherwise
+    session.set_tempo_only(True)
+    results = session.results()
+    assert len(results) == 5 and all(r.bpm is not None for r in results)  # every file with a tempo
