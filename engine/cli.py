@@ -170,8 +170,6 @@ def _tempo_of(lib: Library, path: Path) -> TempoState | TempoEstimate:
 
 def _corrected(lib: Library, path: Path, args) -> TempoState:
     """Unlock, correct, then lock: so ``--set 87 --lock`` pins the new value in one call."""
-    if lib.current_analysis(path) is None:
-        raise TempoCorrectionError("not in this library (or changed since it was indexed): run sbf index on its folder first")
     state = lib.tempo(path)
     if args.lock is False:
         state = lib.lock_tempo(path, False)

@@ -149,12 +149,14 @@ class Library:
 
     def lock_tempo(self, path: str | Path, locked: bool = True) -> TempoState:
         """Lock (or unlock) a file's BPM. Locking pins the current value as the user's, so a later
-        re-analysis cannot change it either."""
+        re-analysis cannot change it either; unlocking keeps a value the user set, not one the lock pinned."""
         rec = self._tempo_record(path)
         state = _tempo_state(rec)
         if locked and state.bpm is None:
             raise TempoCorrectionError(f"{Path(rec.path).name} has no tempo to lock; type a BPM first")
-        self.store.set_user_tempo(rec.content_hash, state.bpm if locked else rec.override_bpm, locked)
+        # Unlocking a value that only the lock pinned hands the file back to the estimate.
+        kept = rec.override_bpm if rec.override_bpm != rec.estimated_bpm else None
+        self.store.set_user_tempo(rec.content_hash, state.bpm if locked else kept, locked)
         return self.tempo(rec.path)
 
     def reset_tempo(self, path: str | Path) -> TempoState:
@@ -166,10 +168,14 @@ class Library:
         return self.tempo(rec.path)
 
     def _tempo_record(self, path: str | Path) -> TempoRecord:
+        """The file's tempo record, refused unless its analysis is current: a correction is stored by
+        content hash, and one made against a file edited since it was indexed would be lost at the
+        next scan."""
         resolved = str(Path(path).expanduser().resolve())
-        rec = self.store.tempo_record(resolved, *self._model())
+        rec = self.store.tempo_record(resolved, *self._model()) if self.current_analysis(resolved) else None
         if rec is None:
-            raise TempoCorrectionError(f"{Path(resolved).name} is not in this library; index its folder first")
+            raise TempoCorrectionError(f"{Path(resolved).name} is not in this library, or changed since it was "
+                                       "indexed; index its folder first")
         return rec
 
     def remember_query(self, path: str | Path, mode: str, target_bpm: float | None) -> None:
@@ -178,7 +184,7 @@ class Library:
 
     def recent_queries(self, limit: int = 20) -> list[RecentQuery]:
         """The newest queries first, one per file, leaving out files that are gone."""
-        return [q for q in self.store.recent_queries(limit * 2) if os.path.exists(q.path)][:limit]
+        return [q for q in self.store.recent_queries() if os.path.exists(q.path)][:limit]
 
     def nearest(self, vectors: np.ndarray, taus: np.ndarray, k: int, exclude: Query | None = None,
                 window: tuple[float, float] | None = None, cfg: SearchConfig = SEARCH) -> list[SearchResult]:

@@ -399,10 +399,9 @@ class Store:
             db.execute("""DELETE FROM recent_queries WHERE path NOT IN
                           (SELECT path FROM recent_queries ORDER BY at DESC LIMIT ?)""", (_RECENT_KEPT,))
 
-    def recent_queries(self, limit: int) -> list[RecentQuery]:
-        """The newest queries first, one per file."""
-        rows = self._db.execute("SELECT path, mode, target_bpm, at FROM recent_queries ORDER BY at DESC LIMIT ?",
-                                (limit,))
+    def recent_queries(self) -> list[RecentQuery]:
+        """The remembered queries (at most a few dozen), newest first, one per file."""
+        rows = self._db.execute("SELECT path, mode, target_bpm, at FROM recent_queries ORDER BY at DESC")
         return [RecentQuery(*r) for r in rows]
 
     def set_favourite(self, path: str, favourite: bool) -> bool:

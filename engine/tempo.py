@@ -477,27 +477,18 @@ def _mean_tempogram(envelope: np.ndarray, window: int, cfg: TempoConfig) -> np.n
     return librosa.util.normalize(librosa.autocorrelate(frames, axis=0), norm=np.inf, axis=0).mean(axis=1)
 
 
-def estimate_file_tempo(
-    path: str | os.PathLike[str], tempo_block: np.ndarray | None = None, cfg: TempoConfig = TEMPO
-) -> TempoEstimate:
-    """The tempo of one audio file, in the library or not.
+def estimate_file_tempo(path: str | os.PathLike[str], cfg: TempoConfig = TEMPO) -> TempoEstimate:
+    """The tempo of one audio file from its name, tags, length and sound, without the tempo classifier.
 
-    Parameters
-    ----------
-    path : str or os.PathLike
-    tempo_block : np.ndarray, shape (n_bins,), optional
-        The file's stored tempo block, to skip computing it again.
-
-    Returns
-    -------
-    TempoEstimate
+    A scan adds the classifier's vote, which needs the file's embedding
+    (:func:`engine.analysis.analyse_file`); this is the cheaper reading of the same evidence without it.
 
     Raises
     ------
     engine.audio.AudioError
         The file cannot be read (see :func:`engine.audio.load_mono`).
     """
-    return estimate_decoded_tempo(path, probe(path), load_mono(path), tempo_block, cfg)
+    return estimate_decoded_tempo(path, probe(path), load_mono(path), cfg=cfg)
 
 
 def estimate_decoded_tempo(path: str | os.PathLike[str], info: AudioInfo, decoded: DecodedAudio,

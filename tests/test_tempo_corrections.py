@@ -81,7 +81,28 @@ def test_a_locked_bpm_refuses_corrections_until_unlocked(lib):
     assert lib.tempo(path).bpm == locked.bpm
     unlocked = lib.lock_tempo(path, False)
     assert not unlocked.locked and unlocked.bpm == locked.bpm
+    assert unlocked.source != "user"  # only the lock had pinned the estimate: back to the estimate
     assert lib.correct_tempo(path, factor=2.0).bpm == pytest.approx(2 * locked.bpm, abs=0.01)
+
+
+def test_unlocking_keeps_a_value_the_user_typed(lib):
+    lib, folder = lib
+    path = folder / "clicks_100bpm.wav"
+    lib.correct_tempo(path, bpm=87.0)
+    lib.lock_tempo(path)
+    unlocked = lib.lock_tempo(path, False)
+    assert (unlocked.bpm, unlocked.source, unlocked.locked) == (87.0, "user", False)
+
+
+def test_a_file_changed_since_it_was_indexed_is_not_corrected(tmp_path):
+    folder = tmp_path / "samples"
+    loop = write(folder / "loop.wav", click_track(120, 4.0))
+    lib = Library(tmp_path / "lib")
+    list(lib.index(folder, workers=1))
+    write(loop, click_track(90, 4.0))  # edited in place: its stored hash is no longer its sound's
+    with pytest.raises(TempoCorrectionError, match="changed since it was indexed"):
+        lib.correct_tempo(loop, bpm=90.0)
+    lib.close()
 
 
 def test_a_one_shot_cannot_be_multiplied_but_can_be_given_a_tempo(lib):
