@@ -115,7 +115,7 @@ class MainWindow(QMainWindow):
                          (self.renderer, "render"))
         for worker, name in self._workers:
             worker.start_thread(name)
-        self.player.warm_up()
+        QTimer.singleShot(0, self.player.warm_up)  # once the window shows, and whoever waits for warmed_up listens
         self.tempo_lock = TempoLock(self.renderer, self._bpm_of, self)
         self._play_timer = QTimer(self, singleShot=True)
         self._play_timer.timeout.connect(self._playback_ended)
@@ -188,6 +188,7 @@ class MainWindow(QMainWindow):
         self.player.waveform_ready.connect(self.waveform.set_waveform)
         self.player.problem.connect(status)
         self.tempo_lock.not_ready.connect(status)
+        self.catalog_shown.connect(lambda _catalog: self.tempo_lock.retry_failed())  # a file may have been fixed
         for model in (self.track_table.model, self.results_view.model):
             model.drag_file = self.tempo_lock.drag_file
         self.query_panel.name.drag_file = self.tempo_lock.drag_file
@@ -414,7 +415,7 @@ class MainWindow(QMainWindow):
             self.player.stop()
             self._playback_ended()
         else:
-            self.player.play(path, self.tempo_lock.tau_for(path))
+            self._preview(path)
 
     def _play_query(self) -> None:
         if self._query is not None:
@@ -423,7 +424,12 @@ class MainWindow(QMainWindow):
     def play_query_from(self, seconds: float) -> None:
         """The waveform was clicked: play the query from there."""
         if self._query is not None:
-            self.player.play(self._query, self.tempo_lock.tau_for(self._query), seconds)
+            self._preview(self._query, seconds)
+
+    def _preview(self, path: str, start: float = 0.0) -> None:
+        """Play at the tempo lock's ratio: from the stretched copy made for dragging when there is one,
+        so that the audio thread does not stretch the same sound a second time."""
+        self.player.play(path, self.tempo_lock.tau_for(path), start, self.tempo_lock.copy_of(path))
 
     def _playback_started(self, playback: Playback) -> None:
         self._playback = playback

@@ -226,6 +226,8 @@ class DesktopConfig:
     # (Python's default, 5 ms, is paid on every table cell Qt asks Python to paint)
     stretch_max_seconds: float = 600.0  # longer files are never stretched and only this much is decoded for a
     # preview or a waveform (10 min of mono float32 at 48 kHz is 115 MB)
+    decoded_cache_bytes: int = 256 << 20  # decoded (and stretched) previews kept in memory, newest first: the
+    # query, its waveform and the last few results played, never gigabytes of long files
 
 
 DESKTOP = DesktopConfig()
