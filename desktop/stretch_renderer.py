@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import Signal, Slot
 
 from engine.audio import AudioError
-from engine.render import render_stretched
+from engine.render import file_stamp, render_stretched
 from desktop.messages import RenderJob
 from desktop.workers import ThreadWorker
 
@@ -21,7 +21,7 @@ from desktop.workers import ThreadWorker
 class StretchRenderer(ThreadWorker):
     """Renders :class:`RenderJob` s into ``cache_dir`` (:func:`engine.render.render_stretched`)."""
 
-    rendered = Signal(RenderJob, str)  # the job, the stretched copy's path
+    rendered = Signal(RenderJob, str, object)  # the job, the stretched copy's path, the file's file_stamp
     failed = Signal(RenderJob, str)  # the job, why (a musician's words)
 
     _posted = Signal()
@@ -52,11 +52,12 @@ class StretchRenderer(ThreadWorker):
                 return
             job = self._queue.pop(0)
         try:
+            stamp = file_stamp(job.path)  # before the read: an edit meanwhile makes the copy look stale, never fresh
             copy = render_stretched(job.path, job.tau, self.cache_dir, label=job.label)
         except AudioError as e:
             self.failed.emit(job, str(e))
         else:
-            self.rendered.emit(job, str(copy))
+            self.rendered.emit(job, str(copy), stamp)
         with self._lock:
             more = bool(self._queue)
         if more:

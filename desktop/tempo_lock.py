@@ -5,7 +5,8 @@ the one tempo, as they would in the musician's project; one-shots have no tempo 
 are. Dragging hands out a copy stretched into the cache folder. Copies are made ahead (the query
 and the results, once the knob rests) on the render thread, so a drag never waits on the GUI
 thread: a row whose copy is not made yet does not drag, the status bar says so, and that copy is
-made next.
+made next. A copy belongs to the file as it was (size and modification time): once the file is
+edited, it is made again.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from engine.audio import AudioError
+from engine.render import file_stamp
 from desktop.formatting import bpm_text
 from desktop.messages import RenderJob
 from desktop.stretch_renderer import StretchRenderer
@@ -40,8 +43,8 @@ class TempoLock(QObject):
         self.target_bpm: float | None = None  # the knob's tempo (None: the query has no tempo)
         self._renderer = renderer
         self._bpm_of = bpm_of
-        self._copies: dict[RenderJob, str] = {}
-        self._failed: dict[RenderJob, str] = {}
+        self._copies: dict[tuple[RenderJob, tuple[int, int]], str] = {}  # by job and the file's file_stamp
+        self._failed: dict[RenderJob, str] = {}  # why, until the next catalog (retry_failed)
         renderer.rendered.connect(self._rendered)
         renderer.failed.connect(self._render_failed)
 
@@ -70,8 +73,9 @@ class TempoLock(QObject):
         job = self.job_for(path)
         if job is None:
             return path
-        if job in self._copies:
-            return self._copies[job]
+        copy = self._copy(job)
+        if copy is not None:
+            return copy
         if job in self._failed:
             self.not_ready.emit(f"No stretched copy of {Path(path).name}: {self._failed[job]}")
         else:
@@ -84,15 +88,27 @@ class TempoLock(QObject):
         if not self.enabled:
             return
         jobs = (self.job_for(p) for p in paths)
-        self._renderer.render([j for j in jobs if j is not None and j not in self._copies and j not in self._failed])
+        self._renderer.render([j for j in jobs if j is not None and self._copy(j) is None and j not in self._failed])
 
     def copy_of(self, path: str) -> str | None:
         """The stretched copy of ``path`` made so far (None: none, or none needed)."""
         job = self.job_for(path)
-        return self._copies.get(job) if job is not None else None
+        return self._copy(job) if job is not None else None
 
-    def _rendered(self, job: RenderJob, copy: str) -> None:
-        self._copies[job] = copy
+    def retry_failed(self) -> None:
+        """Forget the copies that could not be made, so that the next request tries again (call when
+        the library changed: a broken file may have been replaced, a full disk emptied)."""
+        self._failed.clear()
+
+    def _copy(self, job: RenderJob) -> str | None:
+        """The copy made of ``job``'s file as it is now; None once the file was edited (or is gone)."""
+        try:
+            return self._copies.get((job, file_stamp(job.path)))
+        except AudioError:
+            return None
+
+    def _rendered(self, job: RenderJob, copy: str, stamp: tuple[int, int]) -> None:
+        self._copies[(job, stamp)] = copy
 
     def _render_failed(self, job: RenderJob, reason: str) -> None:
         self._failed[job] = reason

@@ -4,7 +4,7 @@ tau = T'/T, as everywhere: tau = 2 plays twice as fast, so the audio lasts half 
 (``librosa.effects.time_stretch`` reads its ``rate`` the same way). Pitch is kept.
 
 Stretched copies are written into a cache folder (never beside the musician's samples), one folder
-per sound and ratio, so that a copy is made once and keeps a name a DAW shows well
+per sound, version of it and ratio, so that a copy is made once and keeps a name a DAW shows well
 (``Break_124bpm @ 128 BPM.wav``).
 """
 
@@ -29,6 +29,22 @@ SUBTYPE = "FLOAT"  # 32-bit float WAV: a stretch can overshoot full scale, float
 
 class RenderError(AudioError):
     """A stretched copy could not be written (disk full, cache folder not writable)."""
+
+
+def file_stamp(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """``(size in bytes, modification time in ns)``: what an edit in place changes, so what a decoded or
+    stretched copy of the file is keyed by besides its name or content hash.
+
+    Raises
+    ------
+    AudioError
+        The file is gone or cannot be read.
+    """
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        raise AudioError(path, "the file is gone or cannot be read") from e
+    return st.st_size, st.st_mtime_ns
 
 
 def default_cache_dir() -> Path:
@@ -72,6 +88,29 @@ def stretched_audio(path: str | os.PathLike[str], tau: float,
     return np.ascontiguousarray(samples, dtype=np.float32), info.sample_rate
 
 
+def load_stretched(copy: str | os.PathLike[str]) -> tuple[np.ndarray, int]:
+    """A copy :func:`render_stretched` wrote, read back as it is, to play it without stretching again.
+
+    Unlike :func:`stretched_audio` at tau = 1 it is never cut to excerpts: the source was capped at
+    ``stretch_max_seconds`` before it was stretched, and a slower copy lasts longer.
+
+    Returns
+    -------
+    samples : np.ndarray, float32, shape (n,)
+    sample_rate : Hz
+
+    Raises
+    ------
+    AudioError
+        The copy is gone (the cache folder was cleared) or cannot be read.
+    """
+    try:
+        samples, sample_rate = sf.read(copy, dtype="float32")
+    except (OSError, sf.LibsndfileError) as e:
+        raise AudioError(copy, "the stretched copy is gone or cannot be read") from e
+    return samples, sample_rate
+
+
 def stretched_name(path: str | os.PathLike[str], tau: float, label: str | None = None) -> str:
     """``"Break_124bpm @ 128 BPM.wav"`` for ``label="128 BPM"``; ``"pad @ x1.25.wav"`` without a label."""
     return f"{Path(path).stem} @ {label or f'x{tau:.2f}'}.wav"
@@ -81,8 +120,10 @@ def render_stretched(path: str | os.PathLike[str], tau: float, cache_dir: str | 
                      label: str | None = None, cfg: DesktopConfig = DESKTOP) -> Path:
     """A WAV file of ``path`` at ``tau`` times its tempo in ``cache_dir``, rendered once.
 
-    The copy is keyed by the sound's content hash and tau, so a renamed sample reuses its copies and
-    an edited one gets new ones. It is written to a temporary file and moved into place, so a copy
+    The copy is keyed by the sound's content hash, its size and modification time (:func:`file_stamp`)
+    and tau: a renamed or moved sample (same content, same stamp) reuses its copies, and an edited
+    one gets new ones even where the edit lies outside the regions
+    :func:`engine.audio.content_hash` samples. It is written to a temporary file and moved into place, so a copy
     that exists is always complete, even after a crash or a full disk.
 
     Parameters
@@ -92,7 +133,7 @@ def render_stretched(path: str | os.PathLike[str], tau: float, cache_dir: str | 
 
     Returns
     -------
-    The stretched copy: ``cache_dir / <hash>-x<tau> / <name> @ <label>.wav``.
+    The stretched copy: ``cache_dir / <hash>-<size>-<mtime_ns>-x<tau> / <name> @ <label>.wav``.
 
     Raises
     ------
@@ -101,7 +142,8 @@ def render_stretched(path: str | os.PathLike[str], tau: float, cache_dir: str | 
     ValueError
         ``tau`` is not a positive number.
     """
-    folder = Path(cache_dir) / f"{content_hash(path)}-x{tau:.4f}"
+    size, mtime_ns = file_stamp(path)
+    folder = Path(cache_dir) / f"{content_hash(path)}-{size}-{mtime_ns}-x{tau:.4f}"
     target = folder / stretched_name(path, tau, label)
     if target.is_file():
         return target

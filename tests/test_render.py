@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
 import librosa
 import numpy as np
 import pytest
 import soundfile as sf
 
-from engine.audio import AudioError
-from engine.render import RenderError, render_stretched, stretched_audio
+from engine.audio import AudioError, content_hash
+from engine.config import LIMITS
+from engine.render import RenderError, load_stretched, render_stretched, stretched_audio
 from tests.conftest import SR, click_track, write
 
 
@@ -74,3 +77,37 @@ def test_a_cache_that_cannot_be_written_is_a_render_error(loop, tmp_path):
     cache.write_text("a file where the cache folder should be")
     with pytest.raises(RenderError, match="cannot write the stretched copy"):
         render_stretched(loop, 1.5, cache)
+
+
+def test_an_edit_the_content_hash_does_not_sample_still_gets_a_new_copy(tmp_path):
+    """The content hash reads only the start, middle and end of a large file (it is for pairing moved
+    files); an edit in place between those regions changes the modification time, and so the copy."""
+    chunk = LIMITS.hash_chunk_bytes
+    seconds = 4 * chunk / 4 / SR  # 32-bit PCM (no PEAK chunk to change): over three chunks, sampled
+    audio = click_track(120, seconds)
+    path = tmp_path / "long_120bpm.wav"
+    sf.write(path, audio, SR, subtype="PCM_32")
+    size = path.stat().st_size
+    unread = (chunk + (size - chunk) // 2) // 2 // 4  # a sample between the start and middle regions the hash reads
+    first = render_stretched(path, 1.25, tmp_path / "cache")
+    hash_before = content_hash(path)
+    stamp = path.stat().st_mtime_ns
+
+    audio[unread - 100 : unread + 100] = 0.9  # a loud blip, the same length: the file's size stays
+    sf.write(path, audio, SR, subtype="PCM_32")
+    os.utime(path, ns=(stamp, stamp + 1_000_000_000))  # saved a second later, whatever the clock's grain
+    assert content_hash(path) == hash_before and path.stat().st_size == size  # the hash cannot tell
+    second = render_stretched(path, 1.25, tmp_path / "cache")
+    assert second.parent != first.parent
+    assert not np.array_equal(sf.read(second, dtype="float32")[0], sf.read(first, dtype="float32")[0])
+
+
+def test_a_copy_reads_back_as_it_was_written(loop, tmp_path):
+    copy = render_stretched(loop, 0.8, tmp_path / "cache")
+    samples, sr = load_stretched(copy)
+    expected, _ = stretched_audio(loop, 0.8)
+    assert sr == SR and samples.dtype == np.float32
+    np.testing.assert_array_equal(samples, expected)
+    copy.unlink()
+    with pytest.raises(AudioError, match="stretched copy is gone"):
+        load_stretched(copy)
