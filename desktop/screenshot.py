@@ -7,18 +7,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QTimer
 
 from engine.config import DESKTOP
-from engine.search import SearchError
 from desktop.main_window import MainWindow
 from desktop.messages import Catalog, SearchAnswer, Waveform
+from desktop.query_driver import Ask, QueryDriver, first_loop
 
 SETTLE_MS = 200  # let the last layout pass run before grabbing
+EXIT_FAILED = 2  # as every other user-fixable problem of `sbf`; app.py prints ``error``
 
 
-class ScreenshotDriver(QObject):
+class ScreenshotDriver(QueryDriver):
     """Waits for the library (and any indexing), sets the query and the knob, waits for the answer
     and the query's waveform, then saves ``target``.
 
@@ -28,39 +28,27 @@ class ScreenshotDriver(QObject):
     bpm : turn the knob to this tempo ("at this tempo"); mode : else this search mode
     """
 
+    exit_failed = EXIT_FAILED
+
     def __init__(self, window: MainWindow, target: Path, query: Path | None, bpm: float | None,
                  mode: str | None) -> None:
-        super().__init__(window)
-        self.window, self.target, self.query, self.bpm, self.mode = window, target, query, bpm, mode
-        self.error: str | None = None
-        self._posed = self._answered = False
-        window.catalog_shown.connect(self._on_catalog)
-        window.results_shown.connect(self._on_results)
+        super().__init__(window, DESKTOP.screenshot_timeout_seconds, "Timed out waiting for the library to answer")
+        self.target, self.query, self.bpm, self.mode = target, query, bpm, mode
+        self._answered = False
         window.player.waveform_ready.connect(self._on_waveform)  # a method: queued to this thread, after the window's
-        QTimer.singleShot(int(DESKTOP.screenshot_timeout_seconds * 1000),
-                          lambda: self._fail("Timed out waiting for the library to answer"))
 
-    def _on_catalog(self, catalog: Catalog) -> None:
-        if self._posed or self.window.is_indexing():
-            return
-        query = str(self.query) if self.query else next((t.path for t in catalog.tracks if t.bpm is not None), None)
-        if query is None:
-            self._fail("The library has no loops to show: index a folder first (sbf index DIR), or use --demo")
-            return
-        self._posed = True
-        self.window.set_query(query)
-        try:
-            if self.bpm is not None:
-                self.window.knob.set_target_bpm(self.bpm)
-            elif self.mode is not None:
-                self.window.knob.set_mode(self.mode)
-        except SearchError as e:
-            self._fail(str(e))
+    def ask(self, catalog: Catalog) -> Ask | None:
+        if self.query is not None:
+            return Ask(str(self.query), self.bpm, self.mode)
+        loop = first_loop(catalog)
+        if loop is None:
+            self.fail("The library has no loops to show: index a folder first (sbf index DIR), or use --demo")
+            return None
+        return Ask(loop.path, self.bpm, self.mode)
 
-    def _on_results(self, answer: SearchAnswer) -> None:
-        if self._posed and answer.request.seq == self.window.latest_request():
-            self._answered = True
-            self._save_when_ready()
+    def answered(self, _answer: SearchAnswer) -> None:
+        self._answered = True
+        self._save_when_ready()
 
     def _on_waveform(self, _wave: Waveform) -> None:
         self._save_when_ready()
@@ -73,10 +61,6 @@ class ScreenshotDriver(QObject):
     def _save(self) -> None:
         self.target.parent.mkdir(parents=True, exist_ok=True)
         if not self.window.grab().save(str(self.target)):
-            self._fail(f"Could not write {self.target}")
+            self.fail(f"Could not write {self.target}")
             return
-        QApplication.instance().exit(0)
-
-    def _fail(self, message: str) -> None:
-        self.error = message
-        QApplication.instance().exit(2)
+        self.finish()

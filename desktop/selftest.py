@@ -19,15 +19,15 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from engine.config import DESKTOP, DesktopConfig
 from engine.inference import NETWORKS, inference_backend
 from engine.scan import ScanEvent
-from engine.search import SearchError
 from desktop.main_window import MainWindow
 from desktop.messages import Catalog, IndexOutcome, SearchAnswer
+from desktop.query_driver import Ask, QueryDriver, first_loop
 
 EXIT_FAILED = 1
 
@@ -48,13 +48,15 @@ def process_seconds() -> float:
 _IMPORTED = time.monotonic()
 
 
-class SelfTest(QObject):
+class SelfTest(QueryDriver):
     """Drives ``window`` through index, query and tempo knob; ``status`` is the exit status once the
     application's event loop has ended."""
 
+    exit_failed = EXIT_FAILED
+
     def __init__(self, window: MainWindow, folder: Path, out: TextIO, cfg: DesktopConfig = DESKTOP) -> None:
-        super().__init__(window)
-        self.window, self.folder, self.out, self.cfg = window, folder, out, cfg
+        super().__init__(window, cfg.selftest_timeout_seconds, f"timed out after {cfg.selftest_timeout_seconds:.0f} s")
+        self.folder, self.out, self.cfg = folder, out, cfg
         self.status = EXIT_FAILED
         self._started = time.monotonic()
         self._outcome: IndexOutcome | None = None
@@ -62,12 +64,7 @@ class SelfTest(QObject):
         self._target: float | None = None
         window.index_progress_shown.connect(self._on_progress)
         window.indexing_finished.connect(self._on_indexed)
-        window.catalog_shown.connect(self._on_catalog)
-        window.results_shown.connect(self._on_results)
         QTimer.singleShot(0, self._on_first_window)  # runs once the event loop has shown the window
-        self._timeout = QTimer(self, singleShot=True, interval=int(cfg.selftest_timeout_seconds * 1000))
-        self._timeout.timeout.connect(lambda: self._fail(f"timed out after {cfg.selftest_timeout_seconds:.0f} s"))
-        self._timeout.start()
 
     def _on_first_window(self) -> None:
         self._say(f"first window after {process_seconds():.2f} s (since the process started)")
@@ -85,40 +82,35 @@ class SelfTest(QObject):
         self._say(f"indexed {counts.get('indexed', 0)} files from {self.folder} in "
                   f"{time.monotonic() - self._started:.1f} s ({counts.get('failed', 0)} failed)")
         if outcome.error or outcome.cancelled:
-            self._fail(f"indexing stopped: {outcome.error or 'cancelled'}")
+            self.fail(f"indexing stopped: {outcome.error or 'cancelled'}")
         elif counts.get("failed"):
-            self._fail("files could not be read:\n  " + "\n  ".join(self._failures))
+            self.fail("files could not be read:\n  " + "\n  ".join(self._failures))
         elif not counts.get("indexed"):
-            self._fail(f"no audio files found in {self.folder}")
+            self.fail(f"no audio files found in {self.folder}")
         else:
             self._outcome = outcome  # the catalog the window asks for next lists them all
 
-    def _on_catalog(self, catalog: Catalog) -> None:
-        if self._outcome is None or self._target is not None or self.window.is_indexing():
-            return
-        loop = next((t for t in catalog.tracks if t.bpm is not None), None)
+    def ready(self) -> bool:
+        return self._outcome is not None  # indexed without a fault: not the empty library shown at the start
+
+    def ask(self, catalog: Catalog) -> Ask | None:
+        loop = first_loop(catalog)
         if loop is None:
-            self._fail("no file with a tempo to turn the knob on")
-            return
+            self.fail("no file with a tempo to turn the knob on")
+            return None
         self._target = round(loop.bpm * self.cfg.selftest_ratio)
         self._say(f"query: {Path(loop.path).name} ({loop.bpm:.0f} BPM), tempo knob to {self._target:.0f} BPM")
         self._started = time.monotonic()
-        self.window.set_query(loop.path)
-        try:
-            self.window.knob.set_target_bpm(self._target)
-        except SearchError as e:
-            self._fail(str(e))
+        return Ask(loop.path, bpm=self._target)
 
-    def _on_results(self, answer: SearchAnswer) -> None:
-        if self._target is None or answer.request.seq != self.window.latest_request():
-            return
+    def answered(self, answer: SearchAnswer) -> None:
         if answer.request.mode != "target":
             return  # the answer to selecting the query, before the knob turned
         if answer.error:
-            self._fail(f"search failed: {answer.error}")
+            self.fail(f"search failed: {answer.error}")
             return
         if not answer.results:
-            self._fail("the search found nothing")
+            self.fail("the search found nothing")
             return
         self._say(f"{len(answer.results)} results at {self._target:.0f} BPM in {time.monotonic() - self._started:.2f} s:")
         for rank, r in enumerate(answer.results[: self.cfg.selftest_results], 1):
@@ -126,13 +118,10 @@ class SelfTest(QObject):
             self._say(f"  {rank}. {r.score:.3f} {bpm}  {Path(r.path).name}")
         self._say("self-test passed")
         self.status = 0
-        self._timeout.stop()
-        QApplication.instance().exit(0)
+        self.finish()
 
-    def _fail(self, message: str) -> None:
-        self._timeout.stop()
+    def report_failure(self, message: str) -> None:
         self._say(f"self-test FAILED: {message}", sys.stderr)
-        QApplication.instance().exit(EXIT_FAILED)
 
     def _say(self, line: str, stream: TextIO | None = None) -> None:
         print(line, file=stream or self.out, flush=True)  # flushed: a CI log shows how far it got
