@@ -37,8 +37,30 @@ class FileTableModel(QAbstractTableModel):
     columns: Sequence[str] = ()
     drag_file: DragFile = staticmethod(as_is)
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._items: Sequence = ()  # one object per row, each with a ``path``
+        self._text: list[tuple[str, ...]] = []  # each row as shown, made when it changes, not per paint
+
     def path_at(self, row: int) -> str:
-        raise NotImplementedError
+        return self._items[row].path
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._items)
+
+    def data(self, index: AnyIndex, role: int = DISPLAY_ROLE):
+        if role not in SERVED_ROLES or not index.isValid():
+            return None
+        row, col = index.row(), index.column()
+        if role == DISPLAY_ROLE:
+            return self._text[row][col]
+        if role == PATH_ROLE:
+            return self._items[row].path
+        return self._cell(row, col, role)
+
+    def _cell(self, row: int, col: int, role: int):
+        """The tooltip, alignment and sort roles of a cell (subclasses); None: Qt's default."""
+        return None
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.columns)

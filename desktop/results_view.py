@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.library import SearchResult
-from desktop.file_view import (ALIGNMENT_ROLE, DISPLAY_ROLE, PATH_ROLE, RIGHT_ALIGNED, SERVED_ROLES, TOOLTIP_ROLE,
-                               AnyIndex, FileTableModel, FileView)
+from desktop.file_view import ALIGNMENT_ROLE, RIGHT_ALIGNED, TOOLTIP_ROLE, FileTableModel, FileView
 from desktop.formatting import bpm_text, ratio_text
 from desktop.messages import SearchAnswer
 
@@ -22,38 +21,24 @@ class ResultsModel(FileTableModel):
 
     def __init__(self) -> None:
         super().__init__()
-        self._results: tuple[SearchResult, ...] = ()
-        self._text: list[tuple[str, ...]] = []  # each row as shown, made once per answer, not per paint
+        self._items: tuple[SearchResult, ...] = ()
         self._query_bpm: float | None = None
         self._mode = "similar"
 
     def set_answer(self, answer: SearchAnswer | None) -> None:
         self.beginResetModel()
-        self._results = answer.results if answer else ()
+        self._items = answer.results if answer else ()
         self._query_bpm = answer.query_bpm if answer else None
         self._mode = answer.request.mode if answer else "similar"
-        self._text = [self._texts(row, r) for row, r in enumerate(self._results)]
+        self._text = [self._texts(row, r) for row, r in enumerate(self._items)]
         self.endResetModel()
 
     def result(self, row: int) -> SearchResult:
-        return self._results[row]
+        return self._items[row]
 
-    def path_at(self, row: int) -> str:
-        return self._results[row].path
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._results)
-
-    def data(self, index: AnyIndex, role: int = DISPLAY_ROLE):
-        if role not in SERVED_ROLES or not index.isValid():
-            return None
-        row, col = index.row(), index.column()
-        if role == DISPLAY_ROLE:
-            return self._text[row][col]
-        if role == PATH_ROLE:
-            return self._results[row].path
+    def _cell(self, row: int, col: int, role: int):
         if role == TOOLTIP_ROLE:
-            return self._results[row].path if col == NAME else _TEMPO_FIT_TIPS[self._mode] if col == MATCHED else None
+            return self._items[row].path if col == NAME else _TEMPO_FIT_TIPS[self._mode] if col == MATCHED else None
         if role == ALIGNMENT_ROLE:
             return RIGHT_ALIGNED if col != NAME else None
         return None

@@ -13,8 +13,7 @@ from PySide6.QtWidgets import QAbstractItemView, QDoubleSpinBox, QHBoxLayout, QL
 from engine.audio import format_duration
 from engine.config import TEMPO
 from engine.store import Track
-from desktop.file_view import (DISPLAY_ROLE, PATH_ROLE, RIGHT_ALIGNED, SERVED_ROLES, SORT_ROLE, TOOLTIP_ROLE,
-                               AnyIndex, FileTableModel, FileView)
+from desktop.file_view import PATH_ROLE, RIGHT_ALIGNED, SORT_ROLE, TOOLTIP_ROLE, FileTableModel, FileView
 from desktop.formatting import bpm_text, folder_text
 
 FAVOURITE, NAME, FOLDER, BPM, SOURCE, LENGTH, KIND = range(7)
@@ -30,8 +29,7 @@ class TrackTableModel(FileTableModel):
 
     def __init__(self) -> None:
         super().__init__()
-        self._tracks: list[Track] = []
-        self._text: list[tuple[str, ...]] = []
+        self._items: list[Track] = []
         self._rows: dict[str, int] = {}
 
     def set_tracks(self, tracks: Sequence[Track]) -> bool:
@@ -39,36 +37,36 @@ class TrackTableModel(FileTableModel):
         new = {t.path: t for t in tracks}
         if any(path not in new for path in self._rows):
             self.beginResetModel()
-            self._tracks, self._text, self._rows = [], [], {}
+            self._items, self._text, self._rows = [], [], {}
             self._append(tracks)
             self.endResetModel()
             return False
-        for row, old in enumerate(self._tracks):
+        for row, old in enumerate(self._items):
             if new[old.path] != old:
-                self._tracks[row], self._text[row] = new[old.path], _texts(new[old.path])
+                self._items[row], self._text[row] = new[old.path], _texts(new[old.path])
                 self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.columns) - 1))
         added = [t for t in tracks if t.path not in self._rows]
         if added:
-            self.beginInsertRows(QModelIndex(), len(self._tracks), len(self._tracks) + len(added) - 1)
+            self.beginInsertRows(QModelIndex(), len(self._items), len(self._items) + len(added) - 1)
             self._append(added)
             self.endInsertRows()
         return True
 
     def _append(self, tracks: Sequence[Track]) -> None:
         for t in tracks:
-            self._rows[t.path] = len(self._tracks)
-            self._tracks.append(t)
+            self._rows[t.path] = len(self._items)
+            self._items.append(t)
             self._text.append(_texts(t))
 
     def track(self, row: int) -> Track:
-        return self._tracks[row]
+        return self._items[row]
 
     def row_of(self, path: str) -> int | None:
         return self._rows.get(path)
 
     def set_favourite(self, row: int, favourite: bool) -> None:
-        self._tracks[row] = replace(self._tracks[row], favourite=favourite)
-        self._text[row] = _texts(self._tracks[row])
+        self._items[row] = replace(self._items[row], favourite=favourite)
+        self._text[row] = _texts(self._items[row])
         self.dataChanged.emit(self.index(row, FAVOURITE), self.index(row, FAVOURITE))
 
     def set_tempo(self, path: str, bpm: float | None, source: str) -> None:
@@ -76,28 +74,15 @@ class TrackTableModel(FileTableModel):
         row = self._rows.get(path)
         if row is None:
             return
-        self._tracks[row] = replace(self._tracks[row], bpm=bpm, bpm_source=source)
-        self._text[row] = _texts(self._tracks[row])
+        self._items[row] = replace(self._items[row], bpm=bpm, bpm_source=source)
+        self._text[row] = _texts(self._items[row])
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.columns) - 1))
 
-    def path_at(self, row: int) -> str:
-        return self._tracks[row].path
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._tracks)
-
-    def data(self, index: AnyIndex, role: int = DISPLAY_ROLE):
-        if role not in SERVED_ROLES or not index.isValid():
-            return None
-        row, col = index.row(), index.column()
-        if role == DISPLAY_ROLE:
-            return self._text[row][col]
+    def _cell(self, row: int, col: int, role: int):
         if role == SORT_ROLE:
-            return _sort_key(self._tracks[row], self._text[row], col)
-        if role == PATH_ROLE:
-            return self._tracks[row].path
+            return _sort_key(self._items[row], self._text[row], col)
         if role == TOOLTIP_ROLE:
-            return "Click to mark as a favourite" if col == FAVOURITE else self._tracks[row].path
+            return "Click to mark as a favourite" if col == FAVOURITE else self._items[row].path
         return RIGHT_ALIGNED if col in _NUMERIC else None  # ALIGNMENT_ROLE
 
 

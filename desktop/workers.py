@@ -18,7 +18,7 @@ from engine.config import DESKTOP, DesktopConfig
 from engine.embed.embedder import MusicnnEmbedder
 from engine.library import Library
 from engine.scan import ScanError, ScanEvent
-from engine.search import SearchError, SearchResult, SearchSession
+from engine.search import SearchError, SearchSession
 from engine.store import StoreError
 from engine.tempo import TempoCorrectionError, TempoState
 from desktop.folder_watcher import folders_to_watch

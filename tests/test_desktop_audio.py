@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-import sounddevice
 from PySide6.QtCore import Qt
 
 from engine.config import DESKTOP
@@ -26,15 +25,7 @@ from desktop.stretch_renderer import StretchRenderer
 from desktop.tempo_lock import TempoLock
 from tests.conftest import SR, click_track, tone, write
 from tests.test_desktop import WAIT_MS, isolated_settings, latest_answer, open_window, tempo_library  # noqa: F401
-
-
-@pytest.fixture
-def played(monkeypatch) -> list[tuple[int, int]]:
-    """What reached the sound card: (samples, sample rate) per play."""
-    calls: list[tuple[int, int]] = []
-    monkeypatch.setattr(sounddevice, "play", lambda samples, sr: calls.append((len(samples), sr)))
-    monkeypatch.setattr(sounddevice, "stop", lambda: None)
-    return calls
+from tests.test_desktop_tempo import played  # noqa: F401
 
 
 @pytest.fixture
