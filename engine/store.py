@@ -66,6 +66,11 @@ CREATE TABLE IF NOT EXISTS recent_queries (
     at REAL NOT NULL
 );
 """
+# Every reader of an analysed file's tempo joins the user's word through these: the correction, when
+# there is one, wins over the estimate (and engine.library's TempoState follows the same rule).
+_ANALYSED = "analyses a JOIN files f ON f.id = a.file_id LEFT JOIN user_data u ON u.content_hash = f.content_hash"
+_BPM = "COALESCE(u.bpm_override, a.bpm)"
+_BPM_SOURCE = "CASE WHEN u.bpm_override IS NULL THEN a.bpm_source ELSE 'user' END"
 _RECENT_KEPT = 50  # recent queries remembered; older ones are forgotten on the next write
 
 
@@ -298,10 +303,8 @@ class Store:
 
     def _analyses(self, where: str, args: tuple) -> list[StoredAnalysis]:
         rows = self._db.execute(
-            f"""SELECT f.id, f.path, a.n_patches, a.dim, a.patches, a.tempo_block,
-                       COALESCE(u.bpm_override, a.bpm), CASE WHEN u.bpm_override IS NULL THEN a.bpm_source ELSE 'user' END
-                FROM analyses a JOIN files f ON f.id = a.file_id
-                LEFT JOIN user_data u ON u.content_hash = f.content_hash
+            f"""SELECT f.id, f.path, a.n_patches, a.dim, a.patches, a.tempo_block, {_BPM}, {_BPM_SOURCE}
+                FROM {_ANALYSED}
                 WHERE a.model_id = ? AND a.model_version = ? AND f.status = 'ok' {where} ORDER BY f.id""",
             args,
         )
@@ -342,9 +345,7 @@ class Store:
     def bpm_by_id(self, model_id: str, model_version: str) -> dict[int, float | None]:
         """Each analysed file's tempo: the user's correction if any, else the estimate (None: no tempo)."""
         return dict(self._db.execute(
-            """SELECT f.id, COALESCE(u.bpm_override, a.bpm) FROM analyses a JOIN files f ON f.id = a.file_id
-               LEFT JOIN user_data u ON u.content_hash = f.content_hash
-               WHERE a.model_id = ? AND a.model_version = ?""", (model_id, model_version)))
+            f"""SELECT f.id, {_BPM} FROM {_ANALYSED} WHERE a.model_id = ? AND a.model_version = ?""", (model_id, model_version)))
 
     def counts(self) -> dict[str, int]:
         rows = self._db.execute("SELECT status, COUNT(*) FROM files GROUP BY status").fetchall()
@@ -359,10 +360,8 @@ class Store:
     def tracks(self, model_id: str, model_version: str) -> list[Track]:
         """Every analysed file with what the track list shows, in path order."""
         rows = self._db.execute(
-            """SELECT f.id, f.path, f.root, f.duration, COALESCE(u.bpm_override, a.bpm),
-                      CASE WHEN u.bpm_override IS NULL THEN a.bpm_source ELSE 'user' END, COALESCE(u.favourite, 0)
-               FROM analyses a JOIN files f ON f.id = a.file_id
-               LEFT JOIN user_data u ON u.content_hash = f.content_hash
+            f"""SELECT f.id, f.path, f.root, f.duration, {_BPM}, {_BPM_SOURCE}, COALESCE(u.favourite, 0)
+               FROM {_ANALYSED}
                WHERE a.model_id = ? AND a.model_version = ? AND f.status = 'ok' ORDER BY f.path""",
             (model_id, model_version),
         )
@@ -371,10 +370,9 @@ class Store:
     def tempo_record(self, path: str, model_id: str, model_version: str) -> TempoRecord | None:
         """The estimate and the user's correction of an analysed file; None when it is not analysed."""
         row = self._db.execute(
-            """SELECT f.path, f.content_hash, a.bpm, a.bpm_confidence, a.bpm_source, u.bpm_override,
+            f"""SELECT f.path, f.content_hash, a.bpm, a.bpm_confidence, a.bpm_source, u.bpm_override,
                       COALESCE(u.bpm_locked, 0)
-               FROM analyses a JOIN files f ON f.id = a.file_id
-               LEFT JOIN user_data u ON u.content_hash = f.content_hash
+               FROM {_ANALYSED}
                WHERE f.path = ? AND a.model_id = ? AND a.model_version = ? AND f.status = 'ok'""",
             (path, model_id, model_version)).fetchone()
         return None if row is None else TempoRecord(*row[:6], bool(row[6]))
