@@ -280,7 +280,7 @@ class MainWindow(QMainWindow):
             return  # the library that was open before a switch
         self._folders = tuple(catalog.info.folders)
         self.watcher.watch(self._folders, catalog.watch_dirs)
-        self.track_table.set_tracks(catalog.tracks)
+        self.track_table.apply(catalog.rows)
         self.errors_panel.set_failed(catalog.failed)
         for path, reason in self._live_failures.items():
             self.errors_panel.add(path, reason)

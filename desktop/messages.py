@@ -45,9 +45,30 @@ class SearchAnswer:
 
 
 @dataclass(frozen=True)
+class TrackRows:
+    """How the track list changed since the catalog before, worked out on the library thread so that
+    the GUI thread only touches the rows that changed (a refresh of 100k tracks compared on the GUI
+    thread froze the window for a visible moment, once a second while a folder was indexed).
+
+    Each row comes with its text, column by column, as the list shows it (``track_table.row_texts``).
+
+    replace : the list starts again from ``added`` (the library's first catalog, or files went away)
+    changed : (row, track, texts) for each listed track that changed; row as numbered in the list so far
+    added : tracks appended after the listed ones, in order
+    added_texts : the text of each of ``added``
+    """
+
+    replace: bool
+    changed: tuple[tuple[int, Track, tuple[str, ...]], ...] = ()
+    added: tuple[Track, ...] = ()
+    added_texts: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass(frozen=True)
 class Catalog:
     """The library as the window lists it: analysed tracks, files that failed, and totals.
 
+    rows : what the track list must change to show ``tracks``, since the catalog sent before
     watch_dirs : the indexed folders and every folder below them that holds a listed file, which the
         window watches for changes (worked out on the library thread: 100k paths take a while)
     """
@@ -55,6 +76,7 @@ class Catalog:
     tracks: tuple[Track, ...]
     failed: tuple[FileRecord, ...]
     info: LibraryInfo
+    rows: TrackRows
     watch_dirs: frozenset[str] = frozenset()
 
 

@@ -23,6 +23,7 @@ from engine.store import StoreError
 from engine.tempo import TempoCorrectionError, TempoState
 from desktop.folder_watcher import folders_to_watch
 from desktop.messages import Catalog, IndexOutcome, SearchAnswer, SearchRequest, TempoChange
+from desktop.track_table import TrackListDiff
 
 
 class ThreadWorker(QObject):
@@ -66,7 +67,8 @@ class LibraryWorker(ThreadWorker):
     The tempo knob sends a request on every move. Only the newest request waiting is answered and
     the rest are dropped, so the results follow the knob however fast it turns; one
     :class:`SearchSession` is kept, so turning the knob over the same query costs one translation and
-    one index query per answer.
+    one index query per answer. Each catalog carries what changed in the track list since the one
+    before (:class:`TrackListDiff`), worked out here rather than on the GUI thread.
     """
 
     opened = Signal(str)  # the library folder, once this thread has it open
@@ -93,6 +95,7 @@ class LibraryWorker(ThreadWorker):
         self._catalog_wanted = False
         self._library: Library | None = None
         self._session: SearchSession | None = None
+        self._listed = TrackListDiff()
         self._open_requested.connect(self._open)
         self._search_posted.connect(self._search)
         self._catalog_posted.connect(self._catalog)
@@ -145,6 +148,7 @@ class LibraryWorker(ThreadWorker):
             self.problem.emit(str(e))
             return
         self._session = SearchSession(self._library)
+        self._listed.reset()  # the window still lists the library open before
         self.opened.emit(library_dir)
         self._emit_recent()
 
@@ -190,7 +194,7 @@ class LibraryWorker(ThreadWorker):
             self.problem.emit(str(e))
             return
         watch = folders_to_watch(info.folders, ((f.path, f.root) for f in [*tracks, *failed]))
-        self.catalog_ready.emit(Catalog(tuple(tracks), tuple(failed), info, watch))
+        self.catalog_ready.emit(Catalog(tuple(tracks), tuple(failed), info, self._listed.rows(tracks), watch))
 
     @Slot(str, bool)
     def _set_favourite(self, path: str, favourite: bool) -> None:
@@ -199,6 +203,7 @@ class LibraryWorker(ThreadWorker):
         try:
             self._library.store.set_favourite(path, favourite)
         except StoreError as e:
+            self._listed.reset()  # the window shows the star it could not keep: list the library's word again
             self.problem.emit(str(e))
 
     @Slot(str)

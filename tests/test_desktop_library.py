@@ -12,11 +12,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 
 from engine.config import DESKTOP
+from engine.library import Library
 from desktop import main_window
-from desktop.track_table import NAME
+from desktop.track_table import FAVOURITE, NAME
 from tests.conftest import click_track, write
 from tests.test_desktop import (WAIT_MS, folder_to_index, isolated_settings, latest_answer,  # noqa: F401
                                 open_window, run_index, tempo_library)
@@ -124,3 +125,60 @@ def test_a_new_file_in_a_watched_folder_is_indexed(qtbot, tmp_path, folder_to_in
         (folder_to_index / "drums" / "new_loop_128bpm.wav").unlink()  # in a subfolder, watched in its turn
     assert finished.args[0].counts.get("removed") == 1
     qtbot.waitUntil(lambda: "new_loop_128bpm.wav" not in shown(window), timeout=WAIT_MS)
+
+
+def refreshed(qtbot, window):
+    """Ask the library thread for the track list again; the catalog shown, and the rows the model
+    reported changed (a reset counts as None)."""
+    model = window.track_table.model
+    rows: list[int | None] = []
+    on_changed = lambda first, last, _roles: rows.extend(range(first.row(), last.row() + 1))
+    on_reset = lambda: rows.append(None)
+    model.dataChanged.connect(on_changed)
+    model.modelReset.connect(on_reset)
+    with qtbot.waitSignal(window.catalog_shown, timeout=WAIT_MS) as shown_:
+        window.library_worker.refresh()
+    model.dataChanged.disconnect(on_changed)
+    model.modelReset.disconnect(on_reset)
+    return shown_.args[0], rows
+
+
+def test_a_refresh_touches_only_the_changed_row_and_keeps_the_selection(qtbot, tempo_library, tmp_path):
+    library_dir, folder = tempo_library
+    library_dir = Path(shutil.copytree(library_dir, tmp_path / "lib"))
+    window = open_window(qtbot, library_dir)
+    table = window.track_table
+    table.view.sortByColumn(NAME, Qt.SortOrder.DescendingOrder)
+    assert table.select_path(str(folder / "pattern_100bpm.wav"))
+    starred = str(folder / "other_125bpm.wav")
+    lib = Library(library_dir)  # as another program would: the window's list only learns of it on refresh
+    assert lib.store.set_favourite(starred, True)
+    lib.close()
+
+    catalog, rows = refreshed(qtbot, window)
+    assert not catalog.rows.replace and not catalog.rows.added
+    assert [track.path for _row, track, _texts in catalog.rows.changed] == [starred]
+    assert rows == [table.model.row_of(starred)]  # that row alone, not a reset
+    assert table.model.index(table.model.row_of(starred), FAVOURITE).data() == "★"
+    assert table.view.current_path() == str(folder / "pattern_100bpm.wav")
+    assert table.proxy.index(0, NAME).data() == "pattern_150bpm.wav"  # still sorted as the musician chose
+
+    catalog, rows = refreshed(qtbot, window)
+    assert catalog.rows.changed == () and rows == []  # nothing changed: nothing touched
+
+
+def test_a_file_gone_from_the_library_replaces_the_list(qtbot, tempo_library, tmp_path):
+    library_dir, folder = tempo_library
+    library_dir = Path(shutil.copytree(library_dir, tmp_path / "lib"))
+    window = open_window(qtbot, library_dir)
+    assert window.track_table.select_path(str(folder / "kick.wav"))
+    lib = Library(library_dir)
+    with lib.store.transaction() as db:
+        lib.store.remove(db, [lib.store.file_by_path(str(folder / "other_100bpm.wav")).id])
+    lib.close()
+
+    catalog, rows = refreshed(qtbot, window)
+    assert catalog.rows.replace and len(catalog.rows.added) == 6
+    assert rows == [None]
+    assert "other_100bpm.wav" not in shown(window) and len(shown(window)) == 6
+    assert window.track_table.view.current_path() == str(folder / "kick.wav")
