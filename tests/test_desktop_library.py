@@ -12,12 +12,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QPoint, QSettings, Qt
 
 from engine.config import DESKTOP
 from engine.library import Library
+from engine.store import Track
 from desktop import main_window
-from desktop.track_table import FAVOURITE, NAME
+from desktop.track_table import BPM, FAVOURITE, NAME, TrackListDiff, TrackTable
 from tests.conftest import click_track, write
 from tests.test_desktop import (WAIT_MS, folder_to_index, isolated_settings, latest_answer,  # noqa: F401
                                 open_window, run_index, tempo_library)
@@ -182,3 +183,98 @@ def test_a_file_gone_from_the_library_replaces_the_list(qtbot, tempo_library, tm
     assert rows == [None]
     assert "other_100bpm.wav" not in shown(window) and len(shown(window)) == 6
     assert window.track_table.view.current_path() == str(folder / "kick.wav")
+
+
+def listed_track(file_id: int, name: str, bpm: float | None, seconds: float = 2.0) -> Track:
+    """A track as the library lists it (no audio needed: only the list is under test)."""
+    return Track(file_id, f"/samples/{name}", "/samples", seconds, bpm, None if bpm is None else "filename", False)
+
+
+# Sorted as text, "90" would come after "120" and "100"; one-shots have no BPM.
+UNSORTED = [listed_track(1, "b_120.wav", 120.0), listed_track(2, "kick.wav", None, 0.3),
+            listed_track(3, "a_90.wav", 90.0), listed_track(4, "c_100.wav", 100.0, 4.0),
+            listed_track(5, "snare.wav", None, 0.2)]
+
+
+@pytest.fixture
+def track_table(qtbot):
+    """A shown track list of ``UNSORTED`` and the diff that feeds it, as the library thread would."""
+    table = TrackTable()
+    qtbot.addWidget(table)
+    table.resize(600, 400)
+    table.show()
+    diff = TrackListDiff()
+    table.apply(diff.rows(UNSORTED))
+    return table, diff
+
+
+def listed(table: TrackTable, column: int = NAME) -> list[str]:
+    """The column's text, top to bottom, as the musician sees it."""
+    return [table.proxy.index(row, column).data() for row in range(table.proxy.rowCount())]
+
+
+def click_header(qtbot, table: TrackTable, column: int) -> Qt.SortOrder:
+    header = table.view.horizontalHeader()
+    at = QPoint(header.sectionViewportPosition(column) + header.sectionSize(column) // 2, header.height() // 2)
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=at)
+    assert header.sortIndicatorSection() == column
+    return header.sortIndicatorOrder()
+
+
+def test_a_full_load_is_listed_by_name_and_a_header_click_sorts_bpm_as_numbers(qtbot, track_table):
+    table, _diff = track_table
+    assert listed(table) == ["a_90.wav", "b_120.wav", "c_100.wav", "kick.wav", "snare.wav"]
+
+    orders = {click_header(qtbot, table, BPM): listed(table, BPM) for _ in range(2)}  # a second click flips
+    assert orders[Qt.SortOrder.AscendingOrder] == ["—", "—", "90", "100", "120"]  # one-shots before every tempo
+    assert orders[Qt.SortOrder.DescendingOrder] == ["120", "100", "90", "—", "—"]
+    assert table.proxy.sortColumn() == -1  # the model sorted itself: Qt never compared rows in Python
+
+
+def test_sorting_and_filters_work_together(qtbot, track_table):
+    table, _diff = track_table
+    table.view.sortByColumn(BPM, Qt.SortOrder.DescendingOrder)
+    table.bpm_range.set_bounds(95, None)
+    assert listed(table) == ["b_120.wav", "c_100.wav"]
+    table.filter.setText("C_1")  # any case
+    assert listed(table) == ["c_100.wav"]
+    table.filter.setText("one-shot")  # the Type column's text
+    table.bpm_range.set_bounds(None, None)
+    assert listed(table) == ["kick.wav", "snare.wav"]
+    table.view.sortByColumn(NAME, Qt.SortOrder.DescendingOrder)
+    assert listed(table) == ["snare.wav", "kick.wav"]
+    table.filter.clear()
+    table.length_range.set_bounds(1.0, None)
+    assert listed(table) == ["c_100.wav", "b_120.wav", "a_90.wav"]
+
+
+def test_the_selection_survives_sorting_and_a_refresh(qtbot, track_table):
+    table, diff = track_table
+    assert table.select_path("/samples/c_100.wav")
+    table.view.sortByColumn(BPM, Qt.SortOrder.AscendingOrder)
+    assert table.view.current_path() == "/samples/c_100.wav"
+    assert listed(table)[table.view.currentIndex().row()] == "c_100.wav"
+
+    tempo_fixed = replace(UNSORTED[0], bpm=60.0, bpm_source="user")
+    catalog = [tempo_fixed, *UNSORTED[1:], listed_track(6, "d_110.wav", 110.0), listed_track(7, "e_95.wav", 95.0)]
+    rows = diff.rows(catalog)
+    assert not rows.replace and len(rows.changed) == 1 and len(rows.added) == 2
+    table.apply(rows)
+    assert table.view.current_path() == "/samples/c_100.wav"
+    assert listed(table)[table.view.currentIndex().row()] == "c_100.wav"
+    assert listed(table, BPM) == ["—", "—", "60", "90", "95", "100", "110"]  # each where the sort puts it
+    table.view.sortByColumn(BPM, Qt.SortOrder.DescendingOrder)
+    assert listed(table, BPM) == ["110", "100", "95", "90", "60", "—", "—"]
+    assert table.view.current_path() == "/samples/c_100.wav"
+
+
+def test_a_star_clicked_in_the_list_sorted_by_favourite_moves_its_row_and_names_its_file(qtbot, track_table):
+    table, _diff = track_table
+    table.view.sortByColumn(FAVOURITE, Qt.SortOrder.DescendingOrder)
+    assert listed(table, FAVOURITE) == ["☆"] * 5
+    toggled = []
+    table.favourite_toggled.connect(lambda path, on: toggled.append((path, on)))
+    last = table.proxy.index(4, FAVOURITE)
+    table.view.clicked.emit(last)
+    assert toggled == [("/samples/snare.wav", True)]
+    assert listed(table)[0] == "snare.wav" and listed(table, FAVOURITE) == ["★"] + ["☆"] * 4
