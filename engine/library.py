@@ -200,6 +200,10 @@ class Library:
         if self._index is not None and marker == self._marker:
             return self._index
         self._marker = marker
+        with self.store.snapshot():  # the key, the vectors, the paths and the BPMs of one moment
+            return self._index_now()
+
+    def _index_now(self) -> tuple[str, VectorIndex, dict[int, str], dict[int, float | None]]:
         model_id, version = self._model()
         key = f"{self.space.fingerprint}:{self.store.analyses_fingerprint(model_id, version)}"
         if self._index is not None and self._index[0] == key:

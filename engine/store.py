@@ -228,6 +228,17 @@ class Store:
                 self._db.execute("ROLLBACK")
             raise StoreError(f"Could not write the library database ({e}); nothing was changed") from e
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads that see one state of the database, whatever other connections commit meanwhile
+        (a read transaction; WAL lets writers go on). A search index, its paths and its BPMs read
+        in separate statements could otherwise disagree about which files exist."""
+        self._db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self._db.execute("COMMIT")
+
     # --- files -------------------------------------------------------------------------------
 
     def files_under(self, root: str) -> dict[str, FileRecord]:

@@ -130,3 +130,24 @@ def test_files_indexed_by_another_connection_show_up_in_the_next_search(indexed)
     list(indexer.index(folder, workers=1))
     indexer.close()
     assert any(r.path.endswith("late_arrival.wav") for r in lib.search(folder / "tone_a.flac", k=10))
+
+
+def test_a_file_removed_while_the_index_is_read_does_not_break_the_search(indexed, monkeypatch):
+    """Another connection (the indexer) commits between the reads that build the index: the index,
+    its paths and its BPMs must still describe the same files."""
+    lib, folder = indexed
+    read_analyses = lib.store.analyses
+
+    def analyses_then_a_removal(*args):
+        found = read_analyses(*args)
+        other = Library(lib.library_dir)
+        with other.store.transaction() as db:
+            other.store.remove(db, [other.store.file_by_path(str((folder / "clicks_100bpm.wav").resolve())).id])
+        other.close()
+        return found
+
+    monkeypatch.setattr(lib.store, "analyses", analyses_then_a_removal)
+    results = lib.search(folder / "tone_a.flac", k=10)
+    assert any(r.path.endswith("clicks_100bpm.wav") for r in results)  # the snapshot still held it
+    monkeypatch.setattr(lib.store, "analyses", read_analyses)
+    assert not any(r.path.endswith("clicks_100bpm.wav") for r in lib.search(folder / "tone_a.flac", k=10))
