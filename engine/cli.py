@@ -163,9 +163,10 @@ def cmd_tempo(lib: Library, args) -> int:
 
 def _tempo_of(lib: Library, path: Path) -> TempoState | TempoEstimate:
     """What search would use: the library's value, else a fresh analysis (as for a query from outside)."""
-    if lib.current_analysis(path) is not None:
+    try:
         return lib.tempo(path)
-    return analyse_file(path, lib.embedder).tempo
+    except TempoCorrectionError:  # not indexed, or edited since: analysed as a query from outside would be
+        return analyse_file(path, lib.embedder).tempo
 
 
 def _corrected(lib: Library, path: Path, args) -> TempoState:

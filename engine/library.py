@@ -116,10 +116,12 @@ class Library:
     def current_analysis(self, path: str | Path) -> StoredAnalysis | None:
         """The stored analysis of ``path`` when it is indexed with this embedder and unchanged on disk since."""
         resolved = str(Path(path).expanduser().resolve())
+        return self.store.analysis_for(resolved, *self._model()) if self._is_current(resolved) else None
+
+    def _is_current(self, resolved: str) -> bool:
+        """``resolved`` is an indexed file, unchanged on disk since it was analysed (no embeddings read)."""
         rec = self.store.file_by_path(resolved)
-        if rec is None or rec.status != "ok" or not _unchanged(rec):
-            return None
-        return self.store.analysis_for(resolved, *self._model())
+        return rec is not None and rec.status == "ok" and _unchanged(rec)
 
     def current_analyses(self) -> dict[str, StoredAnalysis]:
         """:meth:`current_analysis` of every library file, by path."""
@@ -172,7 +174,7 @@ class Library:
         content hash, and one made against a file edited since it was indexed would be lost at the
         next scan."""
         resolved = str(Path(path).expanduser().resolve())
-        rec = self.store.tempo_record(resolved, *self._model()) if self.current_analysis(resolved) else None
+        rec = self.store.tempo_record(resolved, *self._model()) if self._is_current(resolved) else None
         if rec is None:
             raise TempoCorrectionError(f"{Path(resolved).name} is not in this library, or changed since it was "
                                        "indexed; index its folder first")
