@@ -21,11 +21,11 @@ import numpy as np
 
 from engine.analysis import analyse_file
 from engine.audio import AudioError, FileVanished
-from engine.config import FINE_TUNE
+from engine.config import FINE_TUNE, SEARCH
 from engine.inference import TrainingUnavailable, require_training
 from engine.library import Library, default_library_dir
 from engine.scan import ScanError
-from engine.search import MODES, SearchError
+from engine.search import DEFAULT_WINDOW, MODES, SearchError, SearchSession
 from engine.store import StoreError
 from engine.tempo import TempoCorrectionError, TempoEstimate, TempoState
 
@@ -89,13 +89,23 @@ def cmd_index(lib: Library, args) -> int:
 
 def cmd_search(lib: Library, args) -> int:
     mode = args.mode or ("target" if args.bpm is not None or args.ratio is not None else "similar")
-    results = lib.search(args.file, k=args.k, mode=mode, target_bpm=args.bpm, ratio=args.ratio,
-                         bpm_window=args.bpm_window)
+    session = SearchSession(lib, args.k)
+    session.set_query(args.file)
+    session.set_mode(mode)
+    if args.ratio is not None:
+        session.set_ratio(args.ratio)
+    elif args.bpm is not None:
+        session.set_target_bpm(args.bpm)
+    session.set_bpm_window(DEFAULT_WINDOW if args.bpm_window is None else args.bpm_window)
+    results = session.results()
+    if session.window is not None and session.window.short_of(args.k):
+        print(f"{session.window.message()}: widen the window with --bpm-window, or turn it off with "
+              "--bpm-window 0.", file=sys.stderr)
     if args.json:
         print(json.dumps([asdict(r) for r in results], indent=2))
         return 0
-    if not results:
-        print("No results: index a folder first (sbf index DIR), or widen the BPM window.")
+    if not results and session.window is None:
+        print("No results: index a folder first (sbf index DIR).")
     for rank, r in enumerate(results, 1):
         bpm = f"{r.bpm:6.1f} BPM" if r.bpm is not None else "  no tempo"
         off = f" ({(r.bpm / args.bpm - 1) * 100:+5.1f}%)" if args.bpm and r.bpm else ""
@@ -308,7 +318,9 @@ def build_parser() -> argparse.ArgumentParser:
     knob = p.add_mutually_exclusive_group()
     knob.add_argument("--bpm", type=float, help="target tempo in BPM (tau = target / the query's BPM)")
     knob.add_argument("--ratio", type=float, help="target tempo ratio tau = T'/T (2 = twice as fast)")
-    p.add_argument("--bpm-window", type=float, metavar="PERCENT", help="keep results within this BPM window")
+    p.add_argument("--bpm-window", type=float, metavar="PERCENT",
+                   help=f"the tempo gate: only files within PERCENT of the target BPM (default {SEARCH.bpm_window:g} "
+                   "with --bpm/--ratio, off otherwise; 0 turns it off)")
     p.set_defaults(run=cmd_search)
     p = sub.add_parser("tempo", parents=[common], help="the BPM of each FILE (none for one-shots)")
     p.add_argument("files", nargs="+", metavar="FILE")

@@ -195,10 +195,14 @@ class SearchConfig:
     # (scripts/eval_search.py, Table 3, grid shifted off the corpus's tempo ratios)
     contour_merge: str = "min"  # contour order: "min" (closest match over the grid) or "rrf" (rank fusion)
     rrf_k: int = 60  # reciprocal-rank fusion's damping constant (Cormack et al. 2009)
-    overfetch: int = 8  # neighbours fetched per wanted result when a BPM window filters them, and the growth
-    # of each further fetch while too few are left
-    max_fetch: int = 5_000  # most neighbours a BPM-window search looks through: all of a library under
-    # IndexConfig.exact_threshold; hnswlib cannot return most of its graph (k = all of 100k raised an error)
+    bpm_window: float = 6.0  # percent: the tempo gate of "at this tempo" (target mode) by default
+    bpm_window_max: float = 50.0  # percent: a wider window is no longer a tempo
+    gate_min_share: float = 0.25  # a file is listed at another tempo of its estimate when that reading held
+    # this share of the estimator's belief (engine/tempo_gate.py; measured in scripts/eval_search.py)
+    bpm_min: float = 20.0  # BPM: the targets the knob and `sbf search --bpm` accept
+    bpm_max: float = 999.0
+    ratio_min: float = 0.25  # tempo ratios T'/T accepted: four times slower to four times faster
+    ratio_max: float = 4.0
     cached_translations: int = 64  # translated query vectors a session keeps (knob positions)
 
 

@@ -10,6 +10,7 @@ This is the engine's public face for the CLI and the GUI::
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Iterator
@@ -24,9 +25,10 @@ from engine.config import SEARCH, SearchConfig
 from engine.embed.embedder import Embedder, MusicnnEmbedder
 from engine.embed.track_vector import TrackSpace
 from engine.scan import ScanEvent, Scanner
-from engine.search import Query, SearchResult, SearchSession, merged_neighbours
+from engine.search import DEFAULT_WINDOW, Found, Query, SearchResult, SearchSession, merged_neighbours
 from engine.store import FileRecord, RecentQuery, Store, StoredAnalysis, TempoRecord
 from engine.tempo import TempoCorrectionError, TempoState, corrected_bpm
+from engine.tempo_gate import TempoGate
 from engine.translation import DEFAULT_PATH as SHIPPED_TRANSLATOR
 from engine.translation import Translator, TranslatorConfig, TranslatorMismatch
 from engine.vector_index import HnswIndex, IndexCacheError, VectorIndex, make_index
@@ -40,6 +42,20 @@ def default_library_dir() -> Path:
     """``$SBF_LIBRARY_DIR`` if set, else the platform's per-user data folder."""
     env = os.environ.get("SBF_LIBRARY_DIR")
     return Path(env).expanduser() if env else Path(user_data_dir(APP_NAME, appauthor=False))
+
+
+@dataclass(frozen=True)
+class SearchIndex:
+    """What search reads, all from one snapshot of the database: the ANN index and the tempo gate
+    over the track vectors (N, D) of the files ``ids`` (N,), and each file's path and BPM."""
+
+    key: str  # the track space and the analyses it was built from
+    index: VectorIndex
+    gate: TempoGate
+    ids: np.ndarray
+    vectors: np.ndarray
+    paths: dict[int, str]
+    bpms: dict[int, float | None]
 
 
 @dataclass(frozen=True)
@@ -62,7 +78,7 @@ class Library:
         self._embedder = embedder
         self.space = space or TrackSpace.load()
         self.shipped_translator = Path(shipped_translator)
-        self._index: tuple[str, VectorIndex, dict[int, str], dict[int, float | None]] | None = None
+        self._index: SearchIndex | None = None
         self._bpm_key: str | None = None
         self._marker: tuple[int, int] | None = None  # Store.change_marker() when _index was last checked
         self._translator: tuple[tuple[int, int] | None, Translator] | None = None
@@ -82,16 +98,23 @@ class Library:
         yield from Scanner(self.store, self.embedder, workers).scan(folder)
 
     def search(self, path: str | Path, k: int = 10, mode: str = "similar", target_bpm: float | None = None,
-               ratio: float | None = None, bpm_window: float | None = None) -> list[SearchResult]:
+               ratio: float | None = None, bpm_window: float | None | str = DEFAULT_WINDOW) -> list[SearchResult]:
         """The ``k`` files that sound most like ``path`` (a library file or any audio file).
 
         Parameters
         ----------
         mode : "similar", "target" (at a tempo) or "contour" (at any tempo), see engine/search.py
         target_bpm : with ``mode="target"``, tau = target_bpm / the query's BPM (its estimate, or the
-            user's correction)
-        ratio : with ``mode="target"``, tau directly (T'/T, 2 = twice as fast); wins over target_bpm
-        bpm_window : keep only results within this many percent of the target (or the query's) BPM
+            user's correction); 20 to 999 BPM
+        ratio : with ``mode="target"``, tau directly (T'/T, 2 = twice as fast; 0.25 to 4); wins over target_bpm
+        bpm_window : the tempo gate: only files whose tempo lies within this many percent of the target
+            (or the query's) BPM. By default 6 % in ``target`` mode and off in the others; None turns it off.
+            Fewer than ``k`` results when the window holds fewer files.
+
+        Raises
+        ------
+        SearchError
+            A target, ratio or window out of range, or a target for a query with no tempo (a one-shot).
         """
         session = SearchSession(self, k)
         session.set_query(path)
@@ -189,13 +212,14 @@ class Library:
         return [q for q in self.store.recent_queries() if os.path.exists(q.path)][:limit]
 
     def nearest(self, vectors: np.ndarray, taus: np.ndarray, k: int, exclude: Query | None = None,
-                window: tuple[float, float] | None = None, cfg: SearchConfig = SEARCH) -> list[SearchResult]:
+                window: tuple[float, float] | None = None, cfg: SearchConfig = SEARCH) -> Found:
         """Merge the neighbours of several translated queries (M, D), one per tau (M,): see
         :func:`engine.search.merged_neighbours`."""
-        _, index, paths, bpms = self._current_index()
-        return merged_neighbours(index, paths, bpms, vectors, taus, k, exclude, window, cfg)
+        current = self._current_index()
+        return merged_neighbours(current.index, current.gate, current.paths, current.bpms, vectors, taus, k,
+                                 exclude, window, cfg)
 
-    def _current_index(self) -> tuple[str, VectorIndex, dict[int, str], dict[int, float | None]]:
+    def _current_index(self) -> SearchIndex:
         """The search index for the current analyses: kept in memory, and for large libraries cached
         on disk (hnswlib), rebuilt from the stored embeddings whenever they changed."""
         marker = self.store.change_marker()
@@ -205,30 +229,36 @@ class Library:
         with self.store.snapshot():  # the key, the vectors, the paths and the BPMs of one moment
             return self._index_now()
 
-    def _index_now(self) -> tuple[str, VectorIndex, dict[int, str], dict[int, float | None]]:
+    def _index_now(self) -> SearchIndex:
         model_id, version = self._model()
         key = f"{self.space.fingerprint}:{self.store.analyses_fingerprint(model_id, version)}"
-        if self._index is not None and self._index[0] == key:
+        if self._index is not None and self._index.key == key:
             bpm_key = self.store.bpm_overrides_fingerprint()
-            if self._bpm_key != bpm_key:  # a BPM correction changes results' BPMs, not the vectors
+            if self._bpm_key != bpm_key:  # a BPM correction changes results' BPMs and the gate, not the vectors
                 self._bpm_key = bpm_key
-                self._index = (*self._index[:3], self.store.bpm_by_id(model_id, version))
+                beliefs = self.store.tempo_beliefs(model_id, version)
+                self._index = dataclasses.replace(
+                    self._index, bpms=self.store.bpm_by_id(model_id, version),
+                    gate=TempoGate(self._index.ids, self._index.vectors, beliefs, SEARCH.gate_min_share))
             return self._index
         self._bpm_key = self.store.bpm_overrides_fingerprint()
+        analyses = self.store.analyses(model_id, version)
+        ids = np.array([a.file_id for a in analyses], dtype=np.int64)
+        vectors = np.zeros((0, self.space.dimension), np.float32)
+        if analyses:
+            vectors = np.stack([self.space.vector(a.patches, a.tempo_block) for a in analyses])
+        del analyses  # the patches: several times the vectors' size
         cache = self.library_dir / f"index-{model_id}.hnsw"
         try:
             index: VectorIndex = HnswIndex.load(cache, key, self.space.dimension)
         except IndexCacheError:
-            analyses = self.store.analyses(model_id, version)
-            ids = np.array([a.file_id for a in analyses], dtype=np.int64)
-            vectors = np.zeros((0, self.space.dimension), np.float32)
-            if analyses:
-                vectors = np.stack([self.space.vector(a.patches, a.tempo_block) for a in analyses])
             index = make_index(len(ids), self.space.dimension)
             index.build(ids, vectors)
             if isinstance(index, HnswIndex):
                 index.save(cache, key)
-        self._index = (key, index, self.store.paths_by_id(), self.store.bpm_by_id(model_id, version))
+        gate = TempoGate(ids, vectors, self.store.tempo_beliefs(model_id, version), SEARCH.gate_min_share)
+        self._index = SearchIndex(key, index, gate, ids, vectors, self.store.paths_by_id(),
+                                  self.store.bpm_by_id(model_id, version))
         return self._index
 
     def _model(self) -> tuple[str, str]:

@@ -180,7 +180,8 @@ class Scanner:
                     t = result.tempo
                     pending.append(NewAnalysis(job.path, job.root, result.size, result.mtime_ns, job.content_hash or "",
                                                result.duration, result.format, result.patches, result.tempo_block,
-                                               t.bpm, t.confidence, t.source))
+                                               t.bpm, t.confidence, t.source,
+                                               tuple((c.bpm, c.score) for c in t.candidates)))
                     event = ScanEvent(job.path, "indexed", 0, 0)
                 if len(pending) >= BATCH_FILES or time.monotonic() - last_commit > BATCH_SECONDS:
                     self._commit(pending)

@@ -28,6 +28,7 @@ from typing import Protocol
 import numpy as np
 
 from engine.config import SEARCH, SearchConfig
+from engine.tempo_gate import TempoBelief, TempoGate
 from engine.vector_index import VectorIndex, make_index
 
 MODES = ("similar", "target", "contour")
@@ -74,55 +75,68 @@ class Searchable(Protocol):
     def translator(self) -> TranslateFn: ...
 
     def nearest(self, vectors: np.ndarray, taus: np.ndarray, k: int, exclude: Query | None = None,
-                window: tuple[float, float] | None = None, cfg: SearchConfig = SEARCH) -> list[SearchResult]: ...
+                window: tuple[float, float] | None = None, cfg: SearchConfig = SEARCH) -> Found: ...
 
 
-def merged_neighbours(index: VectorIndex, paths: Mapping[int, str], bpms: Mapping[int, float | None],
+@dataclass(frozen=True)
+class Found:
+    """What one search found: the results, and for a gated search how many files the window held.
+
+    available : distinct files in the BPM window (the query's own included); None without a window
+    """
+
+    results: list[SearchResult]
+    available: int | None = None
+
+
+def merged_neighbours(index: VectorIndex, gate: TempoGate, paths: Mapping[int, str], bpms: Mapping[int, float | None],
                       vectors: np.ndarray, taus: np.ndarray, k: int, exclude: Query | None = None,
-                      window: tuple[float, float] | None = None, cfg: SearchConfig = SEARCH) -> list[SearchResult]:
+                      window: tuple[float, float] | None = None, cfg: SearchConfig = SEARCH) -> Found:
     """The ``k`` best files for several translated queries (M, D), one per tau (M,), merged.
 
-    The query file itself and files outside the BPM ``window`` (when given) are left out. A window
-    can leave fewer than ``k``: then ``cfg.overfetch`` times more neighbours are fetched, round after
-    round, up to ``cfg.max_fetch``. Each candidate reports its closest match: the score and the tau it
-    matched at. With one query (the ``similar`` and ``target`` modes) the order is by distance; with
-    several (``contour``) it follows ``cfg.contour_merge``: "min" ranks each candidate by its closest
-    match over the grid, "rrf" by reciprocal-rank fusion, the sum over grid points of
-    1 / (``cfg.rrf_k`` + its rank there). Table 3 of ``scripts/eval_search.py`` compares them.
+    Without a ``window`` the (approximate) ``index`` answers. With one, the ``gate`` does: an exact
+    search among the files with a tempo inside it (:mod:`engine.tempo_gate`), so every slot is
+    filled whenever the window holds ``k`` files, and each result reports the tempo it is in the
+    window at. The query file itself is left out. Each candidate reports its closest match: the
+    score and the tau it matched at. With one query (the ``similar`` and ``target`` modes) the order
+    is by distance; with several (``contour``) it follows ``cfg.contour_merge``: "min" ranks each
+    candidate by its closest match over the grid, "rrf" by reciprocal-rank fusion, the sum over grid
+    points of 1 / (``cfg.rrf_k`` + its rank there). Table 3 of ``scripts/eval_search.py`` compares them.
 
     Parameters
     ----------
     index : the vectors, keyed by file id
-    paths, bpms : each file id's path and BPM (None: no tempo, never inside a window)
+    gate : the same vectors sorted by tempo
+    paths, bpms : each file id's path and BPM (None: no tempo)
     """
     if cfg.contour_merge not in MERGES:
         raise ValueError(f"unknown merge rule {cfg.contour_merge!r}: choose one of {', '.join(MERGES)}")
-    limit = min(len(index), max(cfg.max_fetch, k + 1))
-    wanted = min(limit, k + 1 if window is None else k * cfg.overfetch)
-    while True:
-        found = index.query(vectors, wanted)
-        best: dict[int, tuple[float, float]] = {}  # file id -> (distance, tau) of its closest match
-        fused: defaultdict[int, float] = defaultdict(float)
-        for row, tau in enumerate(taus):
-            rank = 0
-            for file_id, distance in zip(found.ids[row].tolist(), found.distances[row].tolist()):
-                if exclude is not None and (file_id == exclude.file_id or paths[file_id] == exclude.path):
-                    continue
-                bpm = bpms.get(file_id)
-                if window is not None and (bpm is None or not window[0] <= bpm <= window[1]):
-                    continue
-                rank += 1
-                fused[file_id] += 1.0 / (cfg.rrf_k + rank)
-                if file_id not in best or distance < best[file_id][0]:
-                    best[file_id] = (distance, float(tau))
-        if len(best) >= k or wanted >= limit:
-            break
-        wanted = min(limit, wanted * cfg.overfetch)  # a narrow window: look further down the list
+    exclude_id = exclude.file_id if exclude is not None else None
+    available = None
+    if window is None:
+        found = index.query(vectors, min(len(index), k + 1))
+        rows = [(ids.tolist(), dist.tolist(), [bpms.get(i) for i in ids.tolist()])
+                for ids, dist in zip(found.ids, found.distances)]
+    else:
+        hits = gate.query(vectors, window[0], window[1], k + 1, exclude_id)
+        rows = [(i.tolist(), d.tolist(), b.tolist()) for i, d, b in zip(hits.ids, hits.distances, hits.bpms)]
+        available = hits.available
+    best: dict[int, tuple[float, float, float | None]] = {}  # file id -> (distance, tau, BPM) of its closest match
+    fused: defaultdict[int, float] = defaultdict(float)
+    for (ids, distances, tempi), tau in zip(rows, taus):
+        rank = 0
+        for file_id, distance, bpm in zip(ids, distances, tempi):
+            if exclude is not None and (file_id == exclude_id or paths[file_id] == exclude.path):
+                continue
+            rank += 1
+            fused[file_id] += 1.0 / (cfg.rrf_k + rank)
+            if file_id not in best or distance < best[file_id][0]:
+                best[file_id] = (distance, float(tau), bpm)
     if len(taus) > 1 and cfg.contour_merge == "rrf":
         order = sorted(best, key=lambda i: (-fused[i], best[i][0]))
     else:
         order = sorted(best, key=lambda i: best[i][0])
-    return [SearchResult(paths[i], 1.0 - best[i][0], bpms.get(i), best[i][1]) for i in order[:k]]
+    return Found([SearchResult(paths[i], 1.0 - best[i][0], best[i][2], best[i][1]) for i in order[:k]], available)
 
 
 class VectorLibrary:
@@ -140,10 +154,12 @@ class VectorLibrary:
     translator : f(z, tau), usually a :class:`engine.translation.Translator`
     index : an index already holding ids 0..N-1 with these vectors (a cached HNSW graph); when
         None one is built, exact or HNSW by :func:`engine.vector_index.make_index`
+    beliefs : each file's tempo readings (BPM, share), for the tempo gate; by default its BPM alone
     """
 
     def __init__(self, paths: Sequence[str], vectors: np.ndarray, bpms: Sequence[float | None],
-                 translator: TranslateFn, index: VectorIndex | None = None):
+                 translator: TranslateFn, index: VectorIndex | None = None,
+                 beliefs: Sequence[TempoBelief] | None = None, cfg: SearchConfig = SEARCH):
         if not len(paths) == len(vectors) == len(bpms):
             raise ValueError(f"{len(paths)} paths, {len(vectors)} vectors and {len(bpms)} BPMs: one each per file")
         self.vectors = np.asarray(vectors, dtype=np.float32)
@@ -151,12 +167,16 @@ class VectorLibrary:
         self.bpms = dict(enumerate(bpms))
         self.translator = translator
         self._rows = {p: i for i, p in self.paths.items()}
+        ids = np.arange(len(self.vectors), dtype=np.int64)
         if index is None:
             index = make_index(len(self.vectors), self.vectors.shape[1])
-            index.build(np.arange(len(self.vectors), dtype=np.int64), self.vectors)
+            index.build(ids, self.vectors)
         elif len(index) != len(self.vectors):
             raise ValueError(f"the index holds {len(index)} vectors, not the {len(self.vectors)} given")
         self.index = index
+        if beliefs is None:
+            beliefs = [() if b is None else ((b, 1.0),) for b in bpms]
+        self.gate = TempoGate(ids, self.vectors, dict(enumerate(beliefs)), cfg.gate_min_share)
 
     def query(self, path: str | Path) -> Query:
         row = self._rows.get(str(path))
@@ -165,12 +185,70 @@ class VectorLibrary:
         return Query(str(path), self.vectors[row], self.bpms[row], row)
 
     def nearest(self, vectors: np.ndarray, taus: np.ndarray, k: int, exclude: Query | None = None,
-                window: tuple[float, float] | None = None, cfg: SearchConfig = SEARCH) -> list[SearchResult]:
-        return merged_neighbours(self.index, self.paths, self.bpms, vectors, taus, k, exclude, window, cfg)
+                window: tuple[float, float] | None = None, cfg: SearchConfig = SEARCH) -> Found:
+        return merged_neighbours(self.index, self.gate, self.paths, self.bpms, vectors, taus, k, exclude, window, cfg)
+
+
+DEFAULT_WINDOW = "default"  # a session's BPM window until one is set: the gate in target mode, none otherwise
+
+
+def checked_target_bpm(bpm: float) -> float:
+    """A target tempo the knob can ask for, or :class:`SearchError` in a musician's words."""
+    if not math.isfinite(bpm) or bpm <= 0:
+        raise SearchError(f"The target tempo must be a number of BPM, like 140 (got {bpm:g})")
+    if not SEARCH.bpm_min <= bpm <= SEARCH.bpm_max:
+        raise SearchError(f"A target tempo of {bpm:g} BPM is out of range: choose {SEARCH.bpm_min:g} to "
+                          f"{SEARCH.bpm_max:g} BPM")
+    return float(bpm)
+
+
+def checked_ratio(tau: float) -> float:
+    """A tempo ratio T'/T the knob can ask for, or :class:`SearchError` in a musician's words."""
+    if not (math.isfinite(tau) and SEARCH.ratio_min <= tau <= SEARCH.ratio_max):
+        raise SearchError(f"A tempo ratio of {tau:g} is out of range: choose {SEARCH.ratio_min:g} (four times "
+                          f"slower) to {SEARCH.ratio_max:g} (four times faster); 2 is twice as fast")
+    return float(tau)
+
+
+def checked_window(percent: float | None) -> float | None:
+    """A BPM window in percent; None or 0 turns the gate off."""
+    if percent is None or percent == 0:
+        return None
+    if not (math.isfinite(percent) and 0 < percent <= SEARCH.bpm_window_max):
+        raise SearchError(f"A BPM window of {percent:g} % is out of range: choose 0 (off) to "
+                          f"{SEARCH.bpm_window_max:g} %")
+    return float(percent)
+
+
+@dataclass(frozen=True)
+class WindowReport:
+    """The BPM window of the last gated search, and how many files it held besides the query.
+
+    lo, hi, centre : BPM; percent : the half-width; available : files in the window, the query left out
+    """
+
+    lo: float
+    hi: float
+    centre: float
+    percent: float
+    available: int
+
+    def short_of(self, k: int) -> bool:
+        return self.available < k
+
+    def message(self) -> str:
+        files = "file" if self.available == 1 else "files"
+        return f"Only {self.available} {files} near {self.centre:.0f} BPM (within {self.percent:g} %)"
 
 
 class SearchSession:
-    """One query and the knob's settings; :meth:`results` gives the current neighbour list."""
+    """One query and the knob's settings; :meth:`results` gives the current neighbour list.
+
+    In ``target`` mode the tempo gate is on by default (``cfg.bpm_window``): results are files whose
+    tempo lies within that many percent of the target, ranked by similarity to f(z, tau).
+    :meth:`set_bpm_window` changes it; ``None`` (or 0) turns it off, leaving the paper's pure
+    translation search. After each gated search :attr:`window` says how many files the window held.
+    """
 
     def __init__(self, library: Searchable, k: int = 10, cfg: SearchConfig = SEARCH):
         self.library, self.k, self.cfg = library, k, cfg
@@ -178,8 +256,9 @@ class SearchSession:
         self.mode = "similar"
         self.target_bpm: float | None = None
         self.ratio: float | None = None
-        self.bpm_window: float | None = None  # percent
+        self.bpm_window: float | None | str = DEFAULT_WINDOW  # percent
         self.tempo_only = False  # leave out files with no tempo (one-shots): nothing to be "at a tempo"
+        self.window: WindowReport | None = None
         self._translated: OrderedDict[float, np.ndarray] = OrderedDict()
 
     def set_query(self, path) -> Query:
@@ -194,24 +273,26 @@ class SearchSession:
 
     def set_target_bpm(self, bpm: float | None) -> None:
         """The knob in BPM; clears a ratio set directly."""
-        if bpm is not None and not bpm > 0:
-            raise SearchError("The target tempo must be a positive BPM")
-        self.target_bpm, self.ratio = bpm, None
+        self.target_bpm, self.ratio = (None if bpm is None else checked_target_bpm(bpm)), None
 
     def set_ratio(self, tau: float | None) -> None:
         """The knob as a ratio T'/T (2 = twice as fast); clears a target BPM."""
-        if tau is not None and not tau > 0:
-            raise SearchError("The tempo ratio must be positive (2 = twice as fast)")
-        self.ratio, self.target_bpm = tau, None
+        self.ratio, self.target_bpm = (None if tau is None else checked_ratio(tau)), None
 
-    def set_bpm_window(self, percent: float | None) -> None:
-        self.bpm_window = percent
+    def set_bpm_window(self, percent: float | None | str) -> None:
+        """Percent around the knob's tempo; None or 0: no gate; :data:`DEFAULT_WINDOW`: the mode's default."""
+        self.bpm_window = percent if percent == DEFAULT_WINDOW else checked_window(percent)
 
     def set_tempo_only(self, tempo_only: bool) -> None:
-        """Leave out files with no tempo. A kick sounds "like" a drum loop at any tempo, so without this
-        one-shots crowd an "at this tempo" list; the index keeps fetching until ``k`` files with a tempo
-        are found."""
+        """Leave out files with no tempo even without a window. A kick sounds "like" a drum loop at any
+        tempo, so without this one-shots crowd an ungated "at this tempo" list."""
         self.tempo_only = tempo_only
+
+    def window_percent(self) -> float | None:
+        """The BPM window in force for the current mode, percent (None: no gate)."""
+        if self.bpm_window == DEFAULT_WINDOW:
+            return self.cfg.bpm_window if self.mode == "target" else None
+        return self.bpm_window
 
     def tau(self) -> float:
         """The ratio a ``target`` search translates by."""
@@ -221,7 +302,8 @@ class SearchSession:
         if self.target_bpm is None:
             raise SearchError("Set a target BPM or a ratio for a search at a tempo")
         if q.bpm is None:
-            raise SearchError(f"{_name(q.path)} has no tempo (a one-shot?): set a ratio instead, or correct its BPM")
+            raise SearchError(f"{_name(q.path)} has no tempo (a one-shot?), so it cannot be played at another tempo: "
+                              "use Similar, or give it a BPM")
         return self.target_bpm / q.bpm
 
     def results(self) -> list[SearchResult]:
@@ -232,26 +314,36 @@ class SearchSession:
             taus = np.array([self.tau()])
         else:
             taus = np.geomspace(self.cfg.contour_min, self.cfg.contour_max, self.cfg.contour_points)
+        window = self._window()
         vectors = self._vectors_at(taus)
-        return self.library.nearest(vectors, taus, self.k, exclude=q, window=self._window(), cfg=self.cfg)
+        found = self.library.nearest(vectors, taus, self.k, exclude=q, window=window[:2] if window else None,
+                                     cfg=self.cfg)
+        self.window = None
+        if window is not None and found.available is not None and window[2] is not None:
+            in_window = found.available - int(q.file_id is not None and q.bpm is not None
+                                              and window[0] <= q.bpm <= window[1])
+            self.window = WindowReport(window[0], window[1], window[2], window[3], max(0, in_window))
+        return found.results
 
-    def _window(self) -> tuple[float, float] | None:
-        """BPM bounds of the optional window, in any mode: around the knob's tempo when one is set (the
-        target BPM, or the query's BPM times the ratio), else around the query's own tempo.
+    def _window(self) -> tuple[float, float, float | None, float | None] | None:
+        """(lo, hi, centre, percent) of the BPM window, in any mode: around the knob's tempo when one is
+        set (the target BPM, or the query's BPM times the ratio), else around the query's own tempo.
 
         So ``similar`` with a target BPM and a window is the plain BPM filter of any sample browser.
         """
-        if self.bpm_window is None:
-            return (0.0, math.inf) if self.tempo_only else None  # a file with no tempo is in no window
+        percent = self.window_percent()
+        if percent is None:
+            return (0.0, math.inf, None, None) if self.tempo_only else None  # a file with no tempo is in no window
         q = self._require_query()
         if self.target_bpm is not None:
             centre = self.target_bpm
         elif q.bpm is not None:
             centre = q.bpm * (self.ratio if self.ratio is not None else 1.0)
         else:
-            raise SearchError(f"{_name(q.path)} has no tempo, so a BPM window has no centre: set a target BPM")
-        half = self.bpm_window / 100.0
-        return centre * (1 - half), centre * (1 + half)
+            raise SearchError(f"{_name(q.path)} has no tempo (a one-shot?), so there is no tempo to search at: "
+                              "use Similar, set a target BPM, or give it a BPM")
+        half = percent / 100.0
+        return centre * (1 - half), centre * (1 + half), centre, percent
 
     def _vectors_at(self, taus: np.ndarray) -> np.ndarray:
         """The query at each tempo ratio (M,) -> (M, D): translations already made are reused, the rest

@@ -11,6 +11,7 @@ folder and adding it back, or moving files around, loses nothing the user made.
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -51,6 +52,7 @@ CREATE TABLE IF NOT EXISTS analyses (
     bpm REAL,
     bpm_confidence REAL,
     bpm_source TEXT,
+    bpm_candidates TEXT,
     PRIMARY KEY (file_id, model_id)
 );
 CREATE TABLE IF NOT EXISTS user_data (
@@ -172,6 +174,7 @@ class NewAnalysis:
     bpm: float | None
     bpm_confidence: float
     bpm_source: str
+    bpm_candidates: tuple[tuple[float, float], ...] = ()  # (BPM, share of the estimator's belief), best first
 
 
 @dataclass(frozen=True)
@@ -205,6 +208,8 @@ class Store:
                 if version < 2:  # v1 had no tempo estimates: NULL until the files are analysed again
                     for column in ("bpm REAL", "bpm_confidence REAL", "bpm_source TEXT"):
                         db.execute(f"ALTER TABLE analyses ADD COLUMN {column}")
+                if version < 4:  # v3 kept only the winning tempo: the gate reads the estimate alone
+                    db.execute("ALTER TABLE analyses ADD COLUMN bpm_candidates TEXT")
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         except sqlite3.DatabaseError as e:
             raise StoreError(f"Cannot open the library database {self.path}: {e}") from e
@@ -280,10 +285,11 @@ class Store:
         patches = np.ascontiguousarray(a.patches, dtype=np.float32)
         db.execute(
             """INSERT OR REPLACE INTO analyses (file_id, model_id, model_version, n_patches, dim, patches,
-                 tempo_block, created_at, bpm, bpm_confidence, bpm_source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                 tempo_block, created_at, bpm, bpm_confidence, bpm_source, bpm_candidates)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (file_id, model_id, model_version, patches.shape[0], patches.shape[1], patches.tobytes(),
              np.ascontiguousarray(a.tempo_block, dtype=np.float32).tobytes(), time.time(),
-             a.bpm, a.bpm_confidence, a.bpm_source),
+             a.bpm, a.bpm_confidence, a.bpm_source, json.dumps([[float(b), float(s)] for b, s in a.bpm_candidates])),
         )
         return file_id
 
@@ -357,6 +363,28 @@ class Store:
         """Each analysed file's tempo: the user's correction if any, else the estimate (None: no tempo)."""
         return dict(self._db.execute(
             f"""SELECT f.id, {_BPM} FROM {_ANALYSED} WHERE a.model_id = ? AND a.model_version = ?""", (model_id, model_version)))
+
+    def tempo_beliefs(self, model_id: str, model_version: str) -> dict[int, tuple[tuple[float, float], ...]]:
+        """Each analysed file's tempo readings as (BPM, share), the one search shows first.
+
+        The user's correction is the only reading of a corrected file (share 1). Otherwise the estimate
+        and the estimator's other candidates, as it weighed them; an analysis older than schema 4 has
+        the estimate alone. A file with no tempo has none.
+        """
+        rows = self._db.execute(
+            f"""SELECT f.id, u.bpm_override, a.bpm, a.bpm_candidates FROM {_ANALYSED}
+                WHERE a.model_id = ? AND a.model_version = ?""", (model_id, model_version))
+        beliefs = {}
+        for file_id, override, bpm, candidates in rows:
+            if override is not None:
+                beliefs[file_id] = ((override, 1.0),)
+            elif bpm is not None:
+                others = [(b, s) for b, s in json.loads(candidates or "[]") if b != bpm]
+                share = next((s for b, s in json.loads(candidates or "[]") if b == bpm), 1.0)
+                beliefs[file_id] = ((bpm, share), *((b, s) for b, s in others))
+            else:
+                beliefs[file_id] = ()
+        return beliefs
 
     def counts(self) -> dict[str, int]:
         rows = self._db.execute("SELECT status, COUNT(*) FROM files GROUP BY status").fetchall()

@@ -247,7 +247,7 @@ class ExactIndex(VectorIndex):
         # Blocks of queries bound the (block, n) similarity matrix whatever the batch size.
         block = max(1, self._config.exact_block_floats // n)
         for start in range(0, m, block):
-            with _blas().limit(limits=1, user_api="blas"):
+            with one_blas_thread():
                 sim = queries[start : start + block] @ unit.T  # (b, n)
             top = np.argpartition(sim, n - k, axis=1)[:, n - k :]  # the k largest, unordered
             top_sim = np.take_along_axis(sim, top, axis=1)
@@ -443,14 +443,18 @@ def _grown(array: np.ndarray, used: int, capacity: int) -> np.ndarray:
 
 @cache
 def _blas() -> ThreadpoolController:
-    """Handle on numpy's BLAS thread pool.
-
-    Exact search runs its product on one BLAS thread. Threaded BLAS gains little on a product this
-    small, and when the cores are busy (a library scan runs beside the search) its threads wait on
-    each other: at 10k tracks a single query went from 0.2 ms to 16 ms median on 2 loaded cores.
-    Limiting costs about 6 us per call and is undone on exit.
-    """
     return ThreadpoolController()
+
+
+def one_blas_thread():
+    """A context in which numpy's products run on one BLAS thread.
+
+    Exact search (here and in :mod:`engine.tempo_gate`) runs its product so. Threaded BLAS gains
+    little on a product this small, and when the cores are busy (a library scan runs beside the
+    search) its threads wait on each other: at 10k tracks a single query went from 0.2 ms to 16 ms
+    median on 2 loaded cores. Limiting costs about 6 us per call and is undone on exit.
+    """
+    return _blas().limit(limits=1, user_api="blas")
 
 
 def _label(i: int) -> int:

@@ -160,3 +160,23 @@ def test_a_full_disk_during_a_commit_changes_nothing_and_says_so(library, sample
     assert library.store.file_by_path(str((sample_folder / "new.wav").resolve())) is None
     assert library.info().files_ok == 6
     assert outcomes(library.index(sample_folder, workers=1)) == {"unchanged": 6, "indexed": 1}
+
+
+def test_the_estimators_other_readings_are_kept_and_an_older_library_reads_the_estimate_alone(library, sample_folder):
+    list(library.index(sample_folder, workers=1))
+    model = library._model()
+    beliefs = library.store.tempo_beliefs(*model)
+    by_name = {Path(p).name: beliefs[i] for i, p in library.store.paths_by_id().items()}
+    loop = by_name["clicks_120bpm.wav"]
+    assert loop[0][0] == library.tempo(sample_folder / "clicks_120bpm.wav").bpm
+    assert by_name["blip.wav"] == ()  # a one-shot has no tempo to be listed at
+    library.store.close()
+    db = sqlite3.connect(library.library_dir / "library.sqlite3")
+    db.execute("ALTER TABLE analyses DROP COLUMN bpm_candidates")
+    db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    db.commit()
+    db.close()
+    reopened = Library(library.library_dir)
+    old = {Path(reopened.store.paths_by_id()[i]).name: b for i, b in reopened.store.tempo_beliefs(*model).items()}
+    assert old["clicks_120bpm.wav"] == ((loop[0][0], 1.0),)
+    reopened.close()

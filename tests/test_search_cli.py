@@ -151,3 +151,24 @@ def test_a_file_removed_while_the_index_is_read_does_not_break_the_search(indexe
     assert any(r.path.endswith("clicks_100bpm.wav") for r in results)  # the snapshot still held it
     monkeypatch.setattr(lib.store, "analyses", read_analyses)
     assert not any(r.path.endswith("clicks_100bpm.wav") for r in lib.search(folder / "tone_a.flac", k=10))
+
+
+@pytest.mark.parametrize("knob", [("--bpm", "0"), ("--bpm", "nan"), ("--bpm", "1000"), ("--ratio", "5"),
+                                  ("--bpm", "120", "--bpm-window", "-3")])
+def test_cli_refuses_a_knob_out_of_range_in_one_line(indexed, knob):
+    lib, folder = indexed
+    out = run_sbf("search", str(folder / "clicks_120bpm.wav"), *knob, lib_dir=lib.library_dir)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.startswith("sbf: ") and out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+
+
+def test_cli_target_search_is_gated_and_says_when_the_window_is_short(indexed):
+    lib, folder = indexed
+    out = run_sbf("search", str(folder / "clicks_100bpm.wav"), "--bpm", "120", "--json", lib_dir=lib.library_dir)
+    assert out.returncode == 0, out.stderr
+    results = json.loads(out.stdout)
+    assert results and all(abs(r["bpm"] / 120 - 1) <= 0.06 for r in results)
+    assert f"Only {len(results)} file" in out.stderr and "near 120 BPM" in out.stderr
+    ungated = run_sbf("search", str(folder / "clicks_100bpm.wav"), "--bpm", "120", "--bpm-window", "0", "--json",
+                      lib_dir=lib.library_dir)
+    assert len(json.loads(ungated.stdout)) > len(results)

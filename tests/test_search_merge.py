@@ -9,19 +9,6 @@ import pytest
 
 from engine.config import SEARCH
 from engine.search import SearchSession, VectorLibrary
-from engine.vector_index import ExactIndex
-
-
-class CountingIndex(ExactIndex):
-    """An exact index that records how many neighbours each query asked for."""
-
-    def __init__(self, dim: int):
-        super().__init__(dim)
-        self.asked: list[int] = []
-
-    def _search(self, queries, k):
-        self.asked.append(k)
-        return super()._search(queries, k)
 
 
 def library(vectors, bpms, translator=lambda v, tau: v, index=None) -> VectorLibrary:
@@ -46,25 +33,33 @@ def test_a_bpm_window_with_a_target_is_the_plain_bpm_filter():
     assert [r.path for r in results] == [f"/lib/{i}.wav" for i in truth]
 
 
-@pytest.mark.parametrize(("max_fetch", "asked", "found"), [(40, [20, 40], 0), (100, [20, 40, 80, 100], 3)])
-def test_a_narrow_window_looks_further_down_but_never_past_max_fetch(max_fetch, asked, found):
+def test_a_narrow_window_fills_every_slot_even_with_the_least_similar_files():
     rng = np.random.default_rng(1)
-    vectors = rng.standard_normal((100, 8)).astype(np.float32)
+    vectors = rng.standard_normal((2000, 8)).astype(np.float32)
     unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-    farthest = np.argsort(unit @ unit[0])[:3]  # the only files at 140 BPM are the least like the query
-    bpms = [140.0 if i in farthest else 100.0 for i in range(100)]
-    index = CountingIndex(8)
-    index.build(np.arange(100), vectors)
-    lib = library(vectors, bpms, index=index)
-    cfg = dataclasses.replace(SEARCH, overfetch=2, max_fetch=max_fetch)
-    session = SearchSession(lib, k=10, cfg=cfg)
+    farthest = np.argsort(unit @ unit[0])[:12]  # the only files at 140 BPM are the least like the query
+    bpms = [140.0 if i in farthest else 100.0 for i in range(2000)]
+    session = SearchSession(library(vectors, bpms), k=10)
     session.set_query("/lib/0.wav")
     session.set_target_bpm(140)
     session.set_bpm_window(4)
-    index.asked.clear()
     results = session.results()
-    assert index.asked == asked  # x2 per round (overfetch), capped by the library and max_fetch
-    assert sorted(r.path for r in results) == sorted(f"/lib/{i}.wav" for i in farthest[:found])
+    assert len(results) == 10 and all(r.bpm == 140.0 for r in results)
+    assert session.window.available == 12 and not session.window.short_of(10)
+
+
+def test_a_file_whose_estimate_is_split_is_listed_at_either_tempo():
+    e = np.eye(4, dtype=np.float32)
+    beliefs = [((100.0, 1.0),), ((90.0, 0.55), (180.0, 0.45)), ((180.0, 0.9), (90.0, 0.1)), ()]
+    lib = VectorLibrary([f"/lib/{i}.wav" for i in range(4)], e + 0.1, [100.0, 90.0, 180.0, None],
+                        lambda v, tau: v, beliefs=beliefs)
+    session = SearchSession(lib, k=5)
+    session.set_query("/lib/0.wav")
+    session.set_bpm_window(6)
+    session.set_target_bpm(180)
+    assert {(r.path, r.bpm) for r in session.results()} == {("/lib/1.wav", 180.0), ("/lib/2.wav", 180.0)}
+    session.set_target_bpm(90)
+    assert {r.path for r in session.results()} == {"/lib/1.wav"}  # a reading of 10 % is not enough
 
 
 def test_contour_merge_rules_rank_a_single_exact_match_against_a_match_everywhere():

@@ -83,7 +83,40 @@ def test_tempo_only_leaves_out_files_with_no_tempo_but_keeps_k_results(tempo_lib
     session.set_query(folder / "pattern_100bpm.wav")
     session.set_mode("target")
     session.set_target_bpm(125)
+    session.set_bpm_window(None)  # the gate off: the paper's pure translation search
     assert "kick.wav" in {Path(r.path).name for r in session.results()}  # ranked among the 6 otherwise
     session.set_tempo_only(True)
     results = session.results()
     assert len(results) == 5 and all(r.bpm is not None for r in results)  # every file with a tempo
+
+
+def test_target_mode_is_gated_by_default_and_says_when_the_window_is_short(tempo_library):
+    lib, folder = tempo_library
+    session = SearchSession(lib, k=5)
+    session.set_query(folder / "pattern_100bpm.wav")
+    session.set_mode("target")
+    session.set_target_bpm(150)
+    results = session.results()
+    assert {Path(r.path).name for r in results} == {"pattern_150bpm.wav", "other_150bpm.wav"}
+    assert all(abs(r.bpm / 150 - 1) <= 0.06 for r in results)
+    assert session.window.available == 2 and session.window.short_of(5)
+    assert session.window.message() == "Only 2 files near 150 BPM (within 6 %)"
+
+
+@pytest.mark.parametrize("bpm", [0, -10, float("nan"), float("inf"), 19.9, 1000])
+def test_a_target_bpm_out_of_range_is_refused_in_words(tempo_library, bpm):
+    lib, folder = tempo_library
+    with pytest.raises(SearchError, match="BPM"):
+        lib.search(folder / "pattern_100bpm.wav", mode="target", target_bpm=bpm)
+
+
+@pytest.mark.parametrize("ratio", [0, 0.2, 4.5, float("nan"), -1])
+def test_a_ratio_out_of_range_is_refused_in_words(tempo_library, ratio):
+    lib, folder = tempo_library
+    with pytest.raises(SearchError, match="ratio"):
+        lib.search(folder / "pattern_100bpm.wav", mode="target", ratio=ratio)
+
+
+def test_a_one_shot_still_finds_similar_sounds(tempo_library):
+    lib, folder = tempo_library
+    assert lib.search(folder / "kick.wav", k=3, mode="similar")
