@@ -20,7 +20,7 @@ from engine.config import DESKTOP, DesktopConfig
 from engine.library import default_library_dir
 from engine.render import default_cache_dir
 from engine.scan import ScanEvent
-from engine.search import MODES
+from engine.search import DEFAULT_WINDOW, MODES
 from engine.store import RecentQuery
 from engine.tempo import TempoState
 from desktop import window_state
@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         self._library_dir = self._home_dir
         self._folders: tuple[str, ...] = ()
         self._query: str | None = None
+        self._bpm_window: float | None | str = DEFAULT_WINDOW  # "at this tempo"'s gate, as widened for this query
         self._awaiting_bpm = False  # the query came from outside: its tempo is known after the first answer
         self._pending_target: float | None = None  # a recent query's target BPM, set once its tempo is known
         self._seq = self._shown_seq = 0
@@ -163,6 +164,7 @@ class MainWindow(QMainWindow):
         self.track_table.favourite_toggled.connect(lambda path, on: self.library_worker.set_favourite(path, on))
         self.results_view.play_requested.connect(self.toggle_play)
         self.results_view.query_requested.connect(self.set_query)
+        self.results_view.widen_requested.connect(self.set_bpm_window)
         self.query_panel.file_dropped.connect(self.set_query)
         self.query_panel.tempo_change_requested.connect(lambda change: self.library_worker.change_tempo(change))
         self.query_panel.seek_requested.connect(self.play_query_from)
@@ -321,6 +323,7 @@ class MainWindow(QMainWindow):
         if path == self._query:
             return
         self._query = path
+        self._bpm_window = DEFAULT_WINDOW  # widened for the sound before, not for this one
         track = self.track_table.track_at_path(path)
         self._awaiting_bpm = track is None
         self._pending_target = None
@@ -337,14 +340,21 @@ class MainWindow(QMainWindow):
         self.tempo_lock.target_bpm = self.knob.dial_bpm()
         self.search()
 
+    def set_bpm_window(self, percent: float | None) -> None:
+        """"At this tempo" lists files within ``percent`` of the knob's tempo (None: at any tempo) until
+        the query changes, and searches again."""
+        self._bpm_window = percent
+        self.search()
+
     def search(self) -> None:
         """Ask for the current query's neighbours at the knob's setting (a newer ask replaces it)."""
         if self._query is None:
             return
         self._seq += 1
         setting = self.knob.setting()
+        window = self._bpm_window if setting.mode == "target" else DEFAULT_WINDOW  # only a tempo has a window
         self.library_worker.search(SearchRequest(self._seq, self._query, setting.mode, setting.ratio,
-                                                 self._cfg.results))
+                                                 self._cfg.results, window))
 
     def _show_answer(self, answer: SearchAnswer) -> None:
         if answer.request.seq <= self._shown_seq or answer.request.path != self._query:

@@ -9,6 +9,7 @@ from typing import NamedTuple
 import numpy as np
 
 from engine.library import LibraryInfo, SearchResult
+from engine.search import DEFAULT_WINDOW, WindowReport
 from engine.store import FileRecord, Track
 
 
@@ -21,6 +22,8 @@ class SearchRequest:
     mode : "similar", "target" or "contour" (engine/search.py)
     ratio : tau = T'/T the query is translated by in mode "target" (2 = twice as fast)
     k : number of results
+    bpm_window : the tempo gate's half-width in percent around the knob's tempo; None: no gate (any
+        tempo); ``engine.search.DEFAULT_WINDOW``: the mode's default (``SEARCH.bpm_window`` at a tempo)
     """
 
     seq: int
@@ -28,6 +31,7 @@ class SearchRequest:
     mode: str
     ratio: float
     k: int
+    bpm_window: float | None | str = DEFAULT_WINDOW
 
 
 @dataclass(frozen=True)
@@ -35,14 +39,16 @@ class SearchAnswer:
     """The neighbours for one request, or why there are none.
 
     query_bpm : the query's tempo in BPM (None: a one-shot, or the query could not be read)
-    error : a message for the musician when the search could not be done; "at this tempo" answers
-        leave out files with no tempo (engine.search.SearchSession.set_tempo_only)
+    error : a message for the musician when the search could not be done
+    window : the BPM window an "at this tempo" search was gated by and how many files it held (None:
+        no gate); each result's ``bpm`` is then the tempo at which it lies in the window
     """
 
     request: SearchRequest
     query_bpm: float | None
     results: tuple[SearchResult, ...]
     error: str | None = None
+    window: WindowReport | None = None
 
 
 class ListedRow(NamedTuple):

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.library import SearchResult
+from desktop.bpm_window_bar import BpmWindowBar
 from desktop.file_view import ALIGNMENT_ROLE, RIGHT_ALIGNED, TOOLTIP_ROLE, FileTableModel, FileView
 from desktop.formatting import bpm_text, ratio_text
 from desktop.messages import SearchAnswer
@@ -73,16 +74,19 @@ _TEMPO_FIT_TIPS = {
 
 
 class ResultsView(QWidget):
-    """A one-line summary over the ranked list; rows drag out as files, Space previews, Enter makes a
-    result the query."""
+    """A one-line summary over the ranked list, and a notice when the BPM window holds too few files;
+    rows drag out as files, Space previews, Enter makes a result the query."""
 
     play_requested = Signal(str)
     query_requested = Signal(str)
+    widen_requested = Signal(object)  # BpmWindowBar.widen_requested: the next window, percent; None: any tempo
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.summary = QLabel(NO_QUERY)
         self.summary.setWordWrap(True)
+        self.window_bar = BpmWindowBar()
+        self.window_bar.widen_requested.connect(self.widen_requested)
         self.model = ResultsModel()
         self.view = FileView()
         self.view.setModel(self.model)
@@ -92,24 +96,34 @@ class ResultsView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         layout.addWidget(self.summary)
+        layout.addWidget(self.window_bar)
         layout.addWidget(self.view)
 
     def show_answer(self, answer: SearchAnswer) -> None:
         self.model.set_answer(answer)
         self.summary.setText(answer.error or _summary(answer))
+        self.window_bar.show_report(answer.window, answer.request.k)
 
     def clear(self) -> None:
         self.model.set_answer(None)
         self.summary.setText(NO_QUERY)
+        self.window_bar.show_report(None, 0)
+
+    def results(self) -> list[SearchResult]:
+        """The results listed, top first."""
+        return [self.model.result(row) for row in range(self.model.rowCount())]
 
 
 def _summary(answer: SearchAnswer) -> str:
-    req, name = answer.request, Path(answer.request.path).name
-    if not answer.results:
+    req, name, window = answer.request, Path(answer.request.path).name, answer.window
+    if not answer.results and window is None:
         return f"Nothing else in the library yet to compare {name} with."
     if req.mode == "target":
         at = f"{bpm_text(answer.query_bpm * req.ratio)} BPM" if answer.query_bpm else ratio_text(req.ratio)
-        return f"Sounds like {name} at {at} (one-shots left out: no tempo to be at):"
+        if window is not None:
+            return (f"Sounds like {name} at {at}, among files within {window.percent:g} % of that tempo "
+                    f"({window.lo:.0f}–{window.hi:.0f} BPM):")
+        return f"Sounds like {name} at {at}, among files at any tempo (one-shots left out: no tempo to be at):"
     if req.mode == "contour":
         return f"Sounds like {name} at any tempo (the ratio each one matched at):"
     return f"Sounds like {name}:"

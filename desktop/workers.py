@@ -173,13 +173,16 @@ class LibraryWorker(ThreadWorker):
                 session.set_query(resolved)  # a file from outside the library is analysed here, once
             session.k = request.k
             session.set_mode(request.mode)
+            session.set_bpm_window(request.bpm_window)
+            # The gate lists only files with a tempo; with it off ("Any tempo") one-shots, which have
+            # no tempo to be at, would still crowd a list "at this tempo".
             session.set_tempo_only(request.mode == "target")
             session.set_ratio(request.ratio)
             results = session.results()
         except (SearchError, AudioError, StoreError) as e:
             same = session.query is not None and session.query.path == resolved
             return SearchAnswer(request, session.query.bpm if same else None, (), str(e))
-        return SearchAnswer(request, session.query.bpm, tuple(results))
+        return SearchAnswer(request, session.query.bpm, tuple(results), window=session.window)
 
     @Slot()
     def _catalog(self) -> None:

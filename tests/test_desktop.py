@@ -81,6 +81,13 @@ def names(answer) -> list[str]:
     return [Path(r.path).name for r in answer.results]
 
 
+def widen(qtbot, window: MainWindow):
+    """Click Widen over the results (shown when the BPM window holds too few files) and wait for the answer."""
+    bar = window.results_view.window_bar
+    assert not bar.isHidden(), "no Widen offered"
+    return latest_answer(qtbot, window, bar.widen.click)
+
+
 def test_turning_the_knob_moves_the_results_to_the_target_tempo(qtbot, tempo_library):
     library_dir, folder = tempo_library
     window = open_window(qtbot, library_dir)

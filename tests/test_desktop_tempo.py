@@ -18,7 +18,8 @@ from PySide6.QtCore import QPoint, Qt
 
 from engine.config import DESKTOP
 from desktop.track_table import BPM, SOURCE
-from tests.test_desktop import WAIT_MS, isolated_settings, latest_answer, names, open_window, tempo_library  # noqa: F401
+from tests.test_desktop import (WAIT_MS, isolated_settings, latest_answer, names, open_window,  # noqa: F401
+                                tempo_library, widen)
 
 SR = 22050
 
@@ -119,7 +120,12 @@ def test_one_shots_are_left_out_at_a_tempo(qtbot, tempo_library):
     assert "kick.wav" in names(answer)  # "similar": a one-shot can sound like a loop
     answer = latest_answer(qtbot, window, lambda: window.knob.set_target_bpm(125))
     assert "kick.wav" not in names(answer)
-    assert len(answer.results) == 5  # every other loop is still there
+    while window.results_view.window_bar.widen.text() != "Any tempo":
+        widen(qtbot, window)
+    answer = widen(qtbot, window)
+    assert answer.window is None  # no BPM window left
+    assert "kick.wav" not in names(answer)
+    assert len(answer.results) == 5  # every other loop is there
     assert "one-shots left out" in window.results_view.summary.text()
 
 
@@ -177,7 +183,9 @@ def test_with_the_tempo_lock_a_drag_hands_out_a_copy_at_the_knob_tempo(qtbot, te
     window = open_window(qtbot, library_dir, cache_dir=cache, cfg=slow)
     latest_answer(qtbot, window, lambda: window.set_query(str(folder / "pattern_100bpm.wav")))
     window.query_panel.tempo_lock.click()  # makes the copies at 100 BPM ahead (a few at most: most are as is)
-    answer = latest_answer(qtbot, window, lambda: window.knob.set_target_bpm(150))
+    latest_answer(qtbot, window, lambda: window.knob.set_target_bpm(150))
+    widen(qtbot, window)
+    answer = widen(qtbot, window)  # within 24 % of 150 BPM: the 125 BPM loops too
     model = window.results_view.model
     row = {Path(r.path).name: i for i, r in enumerate(answer.results)}
 
