@@ -1,7 +1,9 @@
 """Start the desktop app: ``sbf gui``, ``sbf-gui`` or ``python -m desktop``.
 
 ``--screenshot FILE.png`` renders the window offscreen on the current library with a query and its
-neighbours showing, saves it and exits (``--query FILE`` and ``--bpm N`` choose what it shows).
+neighbours showing, saves it and exits (``--query FILE`` and ``--bpm N`` choose what it shows);
+``--results-json FILE`` writes the list of results it shows (path, bpm, score, tau per result), with
+or without a screenshot.
 ``--selftest [FOLDER]`` indexes the demo library (or FOLDER) into a temporary library, runs a
 tempo-targeted search, prints a report and exits 0 when everything worked (desktop/selftest.py).
 """
@@ -26,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--demo", action="store_true", help="open the bundled demo library (indexed on first use)")
     p.add_argument("--screenshot", type=Path, metavar="FILE.png",
                    help="render the window offscreen with a query and its neighbours, save it and exit")
+    p.add_argument("--results-json", type=Path, metavar="FILE",
+                   help="write the results the window lists (path, bpm, score, tau) as JSON and exit; "
+                        "with or without --screenshot")
     p.add_argument("--query", type=Path, metavar="FILE", help="the query to show (default: the first loop listed)")
     p.add_argument("--bpm", type=float, help="turn the tempo knob to this BPM")
     p.add_argument("--mode", choices=MODES, help="search mode to show when no --bpm is given")
@@ -42,7 +47,8 @@ def _no_display() -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.screenshot is not None or (args.selftest is not None and _no_display()):
+    scripted = args.screenshot is not None or args.results_json is not None  # shown to a script, not a person
+    if scripted or (args.selftest is not None and _no_display()):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # no display needed, nothing flashes up
     # Qt is imported only now, so that `sbf gui --help` and argument errors need no display libraries.
     try:
@@ -64,11 +70,11 @@ def main(argv: list[str] | None = None) -> int:
     from desktop.window_state import app_settings
 
     # A screenshot shows the library as it is and leaves the musician's window state alone.
-    settings = None if args.screenshot is not None else app_settings()
+    settings = None if scripted else app_settings()
     window = MainWindow(args.library_dir or default_library_dir(), index_workers=args.workers, settings=settings)
     driver = None
-    if args.screenshot is not None:
-        driver = ScreenshotDriver(window, args.screenshot, args.query, args.bpm, args.mode)
+    if scripted:
+        driver = ScreenshotDriver(window, args.screenshot, args.query, args.bpm, args.mode, args.results_json)
     if args.demo:
         window.open_demo()
     window.show()

@@ -1,5 +1,6 @@
 """The desktop app's BPM window: "at this tempo" lists files near the knob's tempo, says when there are
-too few and widens on request. Offscreen, on a tiny generated library."""
+too few and widens on request; ``sbf gui --results-json`` writes what the window lists.
+Offscreen, on a tiny generated library."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before the QApplication exists
 
+import json
 from pathlib import Path
 
 import pytest
 
 from desktop.results_view import BPM, NAME
+from engine import cli
 from engine.library import Library
 from engine.search import DEFAULT_WINDOW
 from tests.conftest import click_track, tone, write
@@ -113,3 +116,38 @@ def test_a_one_shot_at_a_tempo_is_refused_in_the_engines_words(qtbot, gate_libra
     assert answer.error and "kick.wav has no tempo" in answer.error
     assert window.results_view.summary.text() == answer.error
     assert window.results_view.model.rowCount() == 0 and window.results_view.window_bar.isHidden()
+
+
+def read_results(path: Path) -> list[dict]:
+    rows = json.loads(path.read_text())
+    assert all(set(row) == {"path", "bpm", "score", "tau"} for row in rows)
+    return rows
+
+
+def test_sbf_gui_results_json_writes_the_list_the_window_shows(qtbot, gate_library, tmp_path):
+    library_dir, folder = gate_library
+    shot, listed_json = tmp_path / "shot.png", tmp_path / "results.json"
+    status = cli.main(["gui", "--library-dir", str(library_dir), "--screenshot", str(shot),
+                       "--query", str(folder / "pattern_90bpm.wav"), "--bpm", "180", "--results-json", str(listed_json)])
+    assert status == 0 and shot.is_file()
+    rows = read_results(listed_json)
+    assert {"pattern_180bpm.wav", "other_180bpm.wav"} <= {Path(row["path"]).name for row in rows}
+    assert all(abs(row["bpm"] / 180 - 1) <= 0.06 and row["tau"] == pytest.approx(2.0) for row in rows)
+    assert [row["score"] for row in rows] == sorted((row["score"] for row in rows), reverse=True)
+
+    status = cli.main(["gui", "--library-dir", str(library_dir), "--query", str(folder / "pattern_90bpm.wav"),
+                       "--mode", "similar", "--results-json", str(listed_json)])
+    assert status == 0
+    rows = read_results(listed_json)
+    assert len(rows) == LOOPS - 1 + len(ONE_SHOTS)  # the whole library but the query
+    assert {Path(row["path"]).name for row in rows if row["bpm"] is None} == ONE_SHOTS
+
+
+def test_sbf_gui_results_json_fails_with_the_engines_refusal(qtbot, gate_library, tmp_path, capsys):
+    library_dir, folder = gate_library
+    listed_json = tmp_path / "results.json"
+    status = cli.main(["gui", "--library-dir", str(library_dir), "--query", str(folder / "hat.wav"),
+                       "--mode", "target", "--results-json", str(listed_json)])
+    assert status == 2
+    assert read_results(listed_json) == []
+    assert "hat.wav has no tempo" in capsys.readouterr().err
