@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -242,12 +243,7 @@ class Library:
                     gate=TempoGate(self._index.ids, self._index.vectors, beliefs, SEARCH.gate_min_share))
             return self._index
         self._bpm_key = self.store.bpm_overrides_fingerprint()
-        analyses = self.store.analyses(model_id, version)
-        ids = np.array([a.file_id for a in analyses], dtype=np.int64)
-        vectors = np.zeros((0, self.space.dimension), np.float32)
-        if analyses:
-            vectors = np.stack([self.space.vector(a.patches, a.tempo_block) for a in analyses])
-        del analyses  # the patches: several times the vectors' size
+        ids, vectors = self._track_vectors(key)
         cache = self.library_dir / f"index-{model_id}.hnsw"
         try:
             index: VectorIndex = HnswIndex.load(cache, key, self.space.dimension)
@@ -260,6 +256,32 @@ class Library:
         self._index = SearchIndex(key, index, gate, ids, vectors, self.store.paths_by_id(),
                                   self.store.bpm_by_id(model_id, version))
         return self._index
+
+    def _track_vectors(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """Every current file's id (N,) and track vector (N, D): from the cache file when it was written
+        for ``key``, else derived from the stored patches and tempo blocks (a new track space needs no
+        re-decoding) and cached. The cache is written whole or not at all; a failed write costs only
+        the next start's time."""
+        cache = self.library_dir / f"vectors-{self._model()[0]}.npz"
+        try:
+            with np.load(cache, allow_pickle=False) as saved:
+                if str(saved["key"]) == key:
+                    return saved["ids"], saved["vectors"]
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            pass
+        ids, vectors = [], []
+        for a in self.store.each_analysis(*self._model()):
+            ids.append(a.file_id)
+            vectors.append(self.space.vector(a.patches, a.tempo_block))
+        out = (np.array(ids, np.int64),
+               np.stack(vectors) if vectors else np.zeros((0, self.space.dimension), np.float32))
+        tmp = cache.with_name(cache.name + ".tmp.npz")
+        try:
+            np.savez(tmp, key=np.array(key), ids=out[0], vectors=out[1])
+            os.replace(tmp, cache)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+        return out
 
     def _model(self) -> tuple[str, str]:
         """The embedder's id and version, without loading the network just to learn them."""

@@ -312,23 +312,26 @@ class Store:
 
     def analyses(self, model_id: str, model_version: str) -> list[StoredAnalysis]:
         """Every current analysis for a model, in file-id order."""
+        return list(self.each_analysis(model_id, model_version))
+
+    def each_analysis(self, model_id: str, model_version: str) -> Iterator[StoredAnalysis]:
+        """:meth:`analyses` one at a time: a caller that keeps only a vector per file never holds every
+        file's patches at once (a gigabyte at 100k files)."""
         return self._analyses("", (model_id, model_version))
 
     def analysis_for(self, path: str, model_id: str, model_version: str) -> StoredAnalysis | None:
-        found = self._analyses("AND f.path = ?", (model_id, model_version, path))
-        return found[0] if found else None
+        return next(self._analyses("AND f.path = ?", (model_id, model_version, path)), None)
 
-    def _analyses(self, where: str, args: tuple) -> list[StoredAnalysis]:
+    def _analyses(self, where: str, args: tuple) -> Iterator[StoredAnalysis]:
         rows = self._db.execute(
             f"""SELECT f.id, f.path, a.n_patches, a.dim, a.patches, a.tempo_block, {_BPM}, {_BPM_SOURCE}
                 FROM {_ANALYSED}
                 WHERE a.model_id = ? AND a.model_version = ? AND f.status = 'ok' {where} ORDER BY f.id""",
             args,
         )
-        return [
-            StoredAnalysis(fid, path, np.frombuffer(p, np.float32).reshape(n, d), np.frombuffer(b, np.float32), bpm, src)
-            for fid, path, n, d, p, b, bpm, src in rows
-        ]
+        for fid, path, n, d, p, b, bpm, src in rows:
+            yield StoredAnalysis(fid, path, np.frombuffer(p, np.float32).reshape(n, d), np.frombuffer(b, np.float32),
+                                 bpm, src)
 
     def change_marker(self) -> tuple[int, int]:
         """Moves whenever the database may have changed since the last call: commits by other

@@ -136,20 +136,20 @@ def test_a_file_removed_while_the_index_is_read_does_not_break_the_search(indexe
     """Another connection (the indexer) commits between the reads that build the index: the index,
     its paths and its BPMs must still describe the same files."""
     lib, folder = indexed
-    read_analyses = lib.store.analyses
+    read_analyses = lib.store.each_analysis
 
     def analyses_then_a_removal(*args):
-        found = read_analyses(*args)
+        found = list(read_analyses(*args))
         other = Library(lib.library_dir)
         with other.store.transaction() as db:
             other.store.remove(db, [other.store.file_by_path(str((folder / "clicks_100bpm.wav").resolve())).id])
         other.close()
         return found
 
-    monkeypatch.setattr(lib.store, "analyses", analyses_then_a_removal)
+    monkeypatch.setattr(lib.store, "each_analysis", analyses_then_a_removal)
     results = lib.search(folder / "tone_a.flac", k=10)
     assert any(r.path.endswith("clicks_100bpm.wav") for r in results)  # the snapshot still held it
-    monkeypatch.setattr(lib.store, "analyses", read_analyses)
+    monkeypatch.setattr(lib.store, "each_analysis", read_analyses)
     assert not any(r.path.endswith("clicks_100bpm.wav") for r in lib.search(folder / "tone_a.flac", k=10))
 
 
@@ -172,3 +172,19 @@ def test_cli_target_search_is_gated_and_says_when_the_window_is_short(indexed):
     ungated = run_sbf("search", str(folder / "clicks_100bpm.wav"), "--bpm", "120", "--bpm-window", "0", "--json",
                       lib_dir=lib.library_dir)
     assert len(json.loads(ungated.stdout)) > len(results)
+
+
+def test_track_vectors_are_cached_and_follow_a_new_track_space(indexed, monkeypatch):
+    import dataclasses
+
+    lib, folder = indexed
+    first = [r.path for r in lib.search(folder / "tone_a.flac", k=5)]
+    reopened = Library(lib.library_dir)
+    monkeypatch.setattr(reopened.store, "each_analysis", lambda *a: pytest.fail("patches read again"))
+    assert [r.path for r in reopened.search(folder / "tone_a.flac", k=5)] == first
+    reopened.close()
+    heavier = Library(lib.library_dir, space=dataclasses.replace(lib.space, block_weight=lib.space.block_weight * 3))
+    heavier.search(folder / "tone_a.flac", k=5)  # another calibration: re-derived from the stored patches
+    with np.load(lib.library_dir / "vectors-musicnn-msd.npz") as saved:
+        assert str(saved["key"]).startswith(heavier.space.fingerprint)
+    heavier.close()
