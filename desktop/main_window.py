@@ -399,14 +399,17 @@ class MainWindow(QMainWindow):
         self.tempo_shown.emit(state)
 
     def _bpm_of(self, path: str) -> float | None:
-        """A file's tempo as shown: the list's, a result's, or (a query from outside) its analysis'."""
+        """A file's tempo as played and dragged at the knob's tempo: the reading a result was listed at
+        (a loop whose estimate split between 90 and 180 BPM, listed near 180, is stretched from 180, not
+        doubled), else the list's, else (a query from outside) its analysis'."""
+        results = self._answer.results if self._answer is not None and path != self._query else ()
+        listed = next((r for r in results if r.path == path), None)
+        if listed is not None and listed.bpm is not None:
+            return listed.bpm
         track = self.track_table.track_at_path(path)
         if track is not None:
             return track.bpm
-        if path == self._query:
-            return self.knob.query_bpm()
-        results = self._answer.results if self._answer is not None else ()
-        return next((r.bpm for r in results if r.path == path), None)
+        return self.knob.query_bpm() if path == self._query else None
 
     # --- previews -------------------------------------------------------------------------------
 

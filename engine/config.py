@@ -137,6 +137,9 @@ class IndexConfig:
     hnsw_seed: int = 100  # seeds the random layer each node joins, so rebuilds are alike
     threads: int = 2  # build and batch-query threads: the app must leave the rest of the machine usable
     exact_block_floats: int = 1 << 22  # similarity-matrix block for batched exact queries (16 MB of float32)
+    gate_exact_rows: int = 8_000  # a BPM window holding more files is searched in the HNSW graph (filtered):
+    # an exact scan of 8k rows costs about 1 ms on one core, of 33k 4-8 ms; the filtered graph search of
+    # a 33k-file window 1.2 ms with recall@20 1.00, of a 3.8k-file one 10 ms (benchmarks/bench_knob.py)
 
 
 @dataclass(frozen=True)

@@ -48,13 +48,11 @@ def default_library_dir() -> Path:
 @dataclass(frozen=True)
 class SearchIndex:
     """What search reads, all from one snapshot of the database: the ANN index and the tempo gate
-    over the track vectors (N, D) of the files ``ids`` (N,), and each file's path and BPM."""
+    over the files' track vectors, and each file's path and BPM."""
 
     key: str  # the track space and the analyses it was built from
     index: VectorIndex
     gate: TempoGate
-    ids: np.ndarray
-    vectors: np.ndarray
     paths: dict[int, str]
     bpms: dict[int, float | None]
 
@@ -237,10 +235,9 @@ class Library:
             bpm_key = self.store.bpm_overrides_fingerprint()
             if self._bpm_key != bpm_key:  # a BPM correction changes results' BPMs and the gate, not the vectors
                 self._bpm_key = bpm_key
-                beliefs = self.store.tempo_beliefs(model_id, version)
                 self._index = dataclasses.replace(
                     self._index, bpms=self.store.bpm_by_id(model_id, version),
-                    gate=TempoGate(self._index.ids, self._index.vectors, beliefs, SEARCH.gate_min_share))
+                    gate=self._index.gate.with_beliefs(self.store.tempo_beliefs(model_id, version)))
             return self._index
         self._bpm_key = self.store.bpm_overrides_fingerprint()
         ids, vectors = self._track_vectors(key)
@@ -252,9 +249,9 @@ class Library:
             index.build(ids, vectors)
             if isinstance(index, HnswIndex):
                 index.save(cache, key)
-        gate = TempoGate(ids, vectors, self.store.tempo_beliefs(model_id, version), SEARCH.gate_min_share)
-        self._index = SearchIndex(key, index, gate, ids, vectors, self.store.paths_by_id(),
-                                  self.store.bpm_by_id(model_id, version))
+        gate = TempoGate(ids, vectors, self.store.tempo_beliefs(model_id, version), SEARCH.gate_min_share, index)
+        del vectors  # the gate keeps the one copy, as unit rows
+        self._index = SearchIndex(key, index, gate, self.store.paths_by_id(), self.store.bpm_by_id(model_id, version))
         return self._index
 
     def _track_vectors(self, key: str) -> tuple[np.ndarray, np.ndarray]:

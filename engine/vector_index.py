@@ -21,7 +21,7 @@ import json
 import os
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -328,6 +328,17 @@ class HnswIndex(VectorIndex):
         labels, distances = self._index.knn_query(queries, k=k, num_threads=self._config.threads)
         return Neighbours(labels.view(np.int64), distances.astype(np.float32, copy=False))
 
+    def query_where(self, queries: np.ndarray, k: int, keep: Callable[[int], bool]) -> Neighbours:
+        """The k nearest ids of each (m, d) query among those ``keep(id)`` accepts (hnswlib's filter:
+        the graph is walked as usual and only accepted nodes are returned).
+
+        Raises RuntimeError (hnswlib's) when fewer than k accepted nodes are found.
+        """
+        queries = self._checked_vectors(np.atleast_2d(queries))
+        self._index.set_ef(max(self._config.hnsw_ef_search, k))
+        labels, distances = self._index.knn_query(queries, k=k, num_threads=1, filter=lambda label: keep(_id(label)))
+        return Neighbours(labels.view(np.int64), distances.astype(np.float32, copy=False))
+
     def save(self, path: Path, fingerprint: str) -> None:
         """Write the graph to ``path`` and a JSON sidecar ``<path>.json`` beside it.
 
@@ -460,6 +471,11 @@ def one_blas_thread():
 def _label(i: int) -> int:
     """The hnswlib label (uint64) for an int64 id: the same 64 bits, read unsigned."""
     return i % (1 << 64)
+
+
+def _id(label: int) -> int:
+    """The int64 id of an hnswlib label (inverse of :func:`_label`)."""
+    return label - (1 << 64) if label >= 1 << 63 else label
 
 
 def _sidecar(path: Path) -> Path:

@@ -78,3 +78,26 @@ def test_contour_merge_rules_rank_a_single_exact_match_against_a_match_everywher
     assert [r.path for r in ranked["min"]] == ["/lib/1.wav", "/lib/2.wav"]
     assert ranked["min"][0].tau == 2.0 and ranked["min"][0].score == pytest.approx(1.0)
     assert [r.path for r in ranked["rrf"]] == ["/lib/2.wav", "/lib/1.wav"]
+
+
+def test_a_wide_window_searched_in_the_graph_finds_what_the_exact_scan_finds():
+    from engine.tempo_gate import TempoGate
+    from engine.vector_index import HnswIndex
+
+    rng = np.random.default_rng(3)
+    centres = rng.standard_normal((30, 16))
+    vectors = (centres[rng.integers(0, 30, 3000)] + 0.3 * rng.standard_normal((3000, 16))).astype(np.float32)
+    ids = np.arange(3000) + 10**6  # database ids, not rows
+    beliefs = {int(i): ((float(b), 0.6), (float(b) * 2, 0.4)) for i, b in zip(ids, rng.uniform(60, 180, 3000))}
+    graph = HnswIndex(16)
+    graph.build(ids, vectors)
+    exact = TempoGate(ids, vectors, beliefs, 0.25, graph, exact_rows=10**9)
+    walked = TempoGate(ids, vectors, beliefs, 0.25, graph, exact_rows=100)
+    queries = vectors[:20]
+    a, b = exact.query(queries, 110, 150, 10, exclude=int(ids[0])), walked.query(queries, 110, 150, 10, exclude=int(ids[0]))
+    assert a.available == b.available > 100
+    overlap = np.mean([len(set(x.tolist()) & set(y.tolist())) / 10 for x, y in zip(a.ids, b.ids)])
+    assert overlap >= 0.95 and all(int(ids[0]) not in y.tolist() for y in b.ids)
+    for line_ids, line_bpm in zip(b.ids, b.bpms):
+        assert all(110 <= bpm <= 150 for bpm in line_bpm)
+        assert all(bpm in {beliefs[i][0][0], beliefs[i][1][0]} for i, bpm in zip(line_ids.tolist(), line_bpm))
