@@ -235,9 +235,9 @@ class Library:
             bpm_key = self.store.bpm_overrides_fingerprint()
             if self._bpm_key != bpm_key:  # a BPM correction changes results' BPMs and the gate, not the vectors
                 self._bpm_key = bpm_key
-                self._index = dataclasses.replace(
-                    self._index, bpms=self.store.bpm_by_id(model_id, version),
-                    gate=self._index.gate.with_beliefs(self.store.tempo_beliefs(model_id, version)))
+                beliefs = self.store.tempo_beliefs(model_id, version)
+                self._index = dataclasses.replace(self._index, bpms=_shown_bpm(beliefs),
+                                                  gate=self._index.gate.with_beliefs(beliefs))
             return self._index
         self._bpm_key = self.store.bpm_overrides_fingerprint()
         ids, vectors = self._track_vectors(key)
@@ -249,9 +249,10 @@ class Library:
             index.build(ids, vectors)
             if isinstance(index, HnswIndex):
                 index.save(cache, key)
-        gate = TempoGate(ids, vectors, self.store.tempo_beliefs(model_id, version), SEARCH.gate_min_share, index)
-        del vectors  # the gate keeps the one copy, as unit rows
-        self._index = SearchIndex(key, index, gate, self.store.paths_by_id(), self.store.bpm_by_id(model_id, version))
+        beliefs = self.store.tempo_beliefs(model_id, version)
+        gate = TempoGate(ids, vectors, beliefs, SEARCH.gate_min_share, index)
+        del vectors  # now the gate's, normalised in place: the one copy
+        self._index = SearchIndex(key, index, gate, self.store.paths_by_id(), _shown_bpm(beliefs))
         return self._index
 
     def _track_vectors(self, key: str) -> tuple[np.ndarray, np.ndarray]:
@@ -333,6 +334,11 @@ class Library:
         except FileNotFoundError:
             return False
         return True
+
+
+def _shown_bpm(beliefs: dict[int, tuple[tuple[float, float], ...]]) -> dict[int, float | None]:
+    """Each file's tempo as shown and searched: its first reading (None: no tempo)."""
+    return {i: b[0][0] if b else None for i, b in beliefs.items()}
 
 
 def _tempo_state(rec: TempoRecord) -> TempoState:

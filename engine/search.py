@@ -176,7 +176,7 @@ class VectorLibrary:
         self.index = index
         if beliefs is None:
             beliefs = [() if b is None else ((b, 1.0),) for b in bpms]
-        self.gate = TempoGate(ids, self.vectors, dict(enumerate(beliefs)), cfg.gate_min_share, index)
+        self.gate = TempoGate(ids, self.vectors.copy(), dict(enumerate(beliefs)), cfg.gate_min_share, index)
 
     def query(self, path: str | Path) -> Query:
         row = self._rows.get(str(path))

@@ -11,7 +11,6 @@ folder and adding it back, or moving files around, loses nothing the user made.
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -52,7 +51,7 @@ CREATE TABLE IF NOT EXISTS analyses (
     bpm REAL,
     bpm_confidence REAL,
     bpm_source TEXT,
-    bpm_candidates TEXT,
+    bpm_candidates BLOB,
     PRIMARY KEY (file_id, model_id)
 );
 CREATE TABLE IF NOT EXISTS user_data (
@@ -209,7 +208,7 @@ class Store:
                     for column in ("bpm REAL", "bpm_confidence REAL", "bpm_source TEXT"):
                         db.execute(f"ALTER TABLE analyses ADD COLUMN {column}")
                 if version < 4:  # v3 kept only the winning tempo: the gate reads the estimate alone
-                    db.execute("ALTER TABLE analyses ADD COLUMN bpm_candidates TEXT")
+                    db.execute("ALTER TABLE analyses ADD COLUMN bpm_candidates BLOB")
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         except sqlite3.DatabaseError as e:
             raise StoreError(f"Cannot open the library database {self.path}: {e}") from e
@@ -289,7 +288,7 @@ class Store:
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (file_id, model_id, model_version, patches.shape[0], patches.shape[1], patches.tobytes(),
              np.ascontiguousarray(a.tempo_block, dtype=np.float32).tobytes(), time.time(),
-             a.bpm, a.bpm_confidence, a.bpm_source, json.dumps([[float(b), float(s)] for b, s in a.bpm_candidates])),
+             a.bpm, a.bpm_confidence, a.bpm_source, np.array(a.bpm_candidates, np.float32).tobytes()),
         )
         return file_id
 
@@ -362,11 +361,6 @@ class Store:
         ).fetchone()
         return f"{row[0]}:{hashlib.blake2b(str(row[1]).encode(), digest_size=8).hexdigest()}"
 
-    def bpm_by_id(self, model_id: str, model_version: str) -> dict[int, float | None]:
-        """Each analysed file's tempo: the user's correction if any, else the estimate (None: no tempo)."""
-        return dict(self._db.execute(
-            f"""SELECT f.id, {_BPM} FROM {_ANALYSED} WHERE a.model_id = ? AND a.model_version = ?""", (model_id, model_version)))
-
     def tempo_beliefs(self, model_id: str, model_version: str) -> dict[int, tuple[tuple[float, float], ...]]:
         """Each analysed file's tempo readings as (BPM, share), the one search shows first.
 
@@ -381,12 +375,12 @@ class Store:
         for file_id, override, bpm, candidates in rows:
             if override is not None:
                 beliefs[file_id] = ((override, 1.0),)
-            elif bpm is not None:
-                others = [(b, s) for b, s in json.loads(candidates or "[]") if b != bpm]
-                share = next((s for b, s in json.loads(candidates or "[]") if b == bpm), 1.0)
-                beliefs[file_id] = ((bpm, share), *((b, s) for b, s in others))
-            else:
+            elif bpm is None:
                 beliefs[file_id] = ()
+            else:
+                pairs = np.frombuffer(candidates or b"", np.float32).reshape(-1, 2).tolist()
+                share = next((s for b, s in pairs if round(b, 2) == round(bpm, 2)), 1.0)
+                beliefs[file_id] = ((bpm, share), *((b, s) for b, s in pairs if round(b, 2) != round(bpm, 2)))
         return beliefs
 
     def counts(self) -> dict[str, int]:
