@@ -121,6 +121,7 @@ def cmd_info(lib: Library, args) -> int:
         return 0
     print(f"Library:  {info.library_dir}")
     print(f"Model:    {info.model}")
+    print(f"Vectors:  {info.track_space}")
     print(f"Files:    {info.files_ok} indexed ({info.total_seconds / 60:.1f} min of audio), {info.files_failed} failed")
     for folder in info.folders:
         print(f"Folder:   {folder}")

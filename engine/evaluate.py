@@ -32,13 +32,16 @@ def _unit(v: np.ndarray) -> np.ndarray:
 
 
 def tempo_retrieval(renders: Sequence[Version], vectors: np.ndarray, translate: TranslateFn,
-                    taus: Sequence[float]) -> dict[float, float]:
+                    taus: Sequence[float], queries: np.ndarray | None = None) -> dict[float, float]:
     """Top-1 rate of the exact (piece, tau) for each target tau.
 
     vectors : (N, D) track vectors row-aligned with ``renders``.
+    queries : (N,) bool, the rows that may be queries (at tau 1); by default all. Distractors (music of
+        unknown tempo, searched among but never asked for) are the rest.
     """
     keys = [(r.piece_id, r.tau) for r in renders]
-    queries = np.array([i for i, r in enumerate(renders) if r.tau == 1.0])
+    allowed = np.ones(len(renders), bool) if queries is None else np.asarray(queries, bool)
+    queries = np.array([i for i, r in enumerate(renders) if r.tau == 1.0 and allowed[i]])
     unit = _unit(vectors)
     rates = {}
     for tau in taus:

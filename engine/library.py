@@ -65,6 +65,7 @@ class LibraryInfo:
     files_failed: int
     total_seconds: float
     model: str
+    track_space: str  # which calibration the library's vectors are derived with (TrackSpace.identity)
 
 
 class Library:
@@ -290,7 +291,7 @@ class Library:
         counts = self.store.counts()
         model_id, version = self._model()
         return LibraryInfo(str(self.library_dir), self.store.roots(), counts.get("ok", 0), counts.get("failed", 0),
-                           self.store.total_duration(), f"{model_id}/{version}")
+                           self.store.total_duration(), f"{model_id}/{version}", self.space.identity)
 
     def failed(self) -> list[FileRecord]:
         return self.store.files(status="failed")

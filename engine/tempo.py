@@ -228,10 +228,15 @@ class LearnedBelief:
         Class centres, BPM, evenly spaced in log BPM.
     probabilities : np.ndarray, shape (C,)
         Adds up to 1.
+    confidence_curve : tuple of (raw, calibrated) pairs
+        Maps the combination's raw confidence (the winner's share, scaled by periodicity) to how often
+        an answer with that raw confidence was right, measured with this classifier voting
+        (``scripts/train_tempo_classifier.py``); empty: reported raw.
     """
 
     centres: np.ndarray
     probabilities: np.ndarray
+    confidence_curve: tuple[tuple[float, float], ...] = ()
 
     def at(self, bpm: float | np.ndarray, spread: float) -> np.ndarray:
         """Probability of the classes within ``spread`` (relative) of each ``bpm`` (any shape)."""
@@ -542,8 +547,12 @@ def _weigh(hypotheses: Sequence[TempoCandidate], signal: SignalEvidence, loop_se
     share = weight / total
     best = int(order[0])
     trust = min(1.0, signal.periodicity / cfg.full_periodicity)
+    confidence = float(share[best]) * trust
+    if learned is not None and learned.confidence_curve:
+        raw, right = zip(*learned.confidence_curve)
+        confidence = float(np.interp(confidence, raw, right))
     candidates = tuple(TempoCandidate(round(float(bpm[i]), 2), round(float(share[i]), 3), voices[i]) for i in order)
-    return TempoEstimate(round(float(bpm[best]), 2), round(float(share[best]) * trust, 3), voices[best], candidates)
+    return TempoEstimate(round(float(bpm[best]), 2), round(confidence, 3), voices[best], candidates)
 
 
 def _octave_support(bpm: float, signal: SignalEvidence, cfg: TempoConfig) -> float:

@@ -123,7 +123,8 @@ class TempoClassifier:
 
     def belief(self, vector: np.ndarray) -> LearnedBelief:
         """Its reading of one track vector (D,), as a voice for :func:`engine.tempo.estimate_tempo`."""
-        return LearnedBelief(self.cfg.centres(), self.probabilities(np.asarray(vector, np.float32)[None, :])[0])
+        curve = tuple((float(raw), float(right)) for raw, right in self.about.get("confidence_curve", ()))
+        return LearnedBelief(self.cfg.centres(), self.probabilities(np.asarray(vector, np.float32)[None, :])[0], curve)
 
     def save(self, path: Path = DEFAULT_PATH, about: dict | None = None) -> None:
         save_tied(path, self.net.state_dict(), self.space, {**vars(self.cfg), **(about or self.about)})

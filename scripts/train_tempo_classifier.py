@@ -1,7 +1,9 @@
 """Train the tempo classifier (``engine/tempo_classifier.py``) and measure what augmentation is worth.
 
-Trained on the MIDI corpus's TRAIN split, measured on HELD-OUT renders only (every tau; labels in
-``TEMPO.bpm_min..bpm_max``, excerpts without tempo changes, as ``scripts/eval_tempo.py``). Arms:
+Trained on the TRAIN split of the MIDI renders and of the mixed renders (the same renders through a
+produced-sounding effect chain, docs/corpus.md), measured on HELD-OUT pieces only: renders, mixed
+renders, and the real set's tracker modules, which are never trained on (every tau; labels in
+``TEMPO.bpm_min..bpm_max`` and reliable, excerpts without tempo changes). Arms:
 
 (a) no augmentation: the tau = 1 renders only (what one has without re-rendering);
 (b) f augmentation: the same renders, each translated by the shipped f to a random tau
@@ -22,7 +24,6 @@ is trained (seed 0) on the arm among (a)-(c) with the best mean held-out Accurac
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time
@@ -30,11 +31,13 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+from sklearn.isotonic import IsotonicRegression
 
 from engine.config import TEMPO, TEMPO_BLOCK
-from engine.corpus import DEFAULT_CORPUS, Render, analyse_renders, load_manifest
+from engine.corpus import CorpusAnalyses, Render, material_sets
 from engine.embed.track_vector import TrackSpace
-from engine.tempo_classifier import DEFAULT_PATH, TempoClassifierConfig, fit
+from engine.tempo import estimate_tempo
+from engine.tempo_classifier import DEFAULT_PATH, TempoClassifier, TempoClassifierConfig, fit
 from engine.translation import Translator, TranslatorConfig, shipped_translator
 from scripts.eval_mel_domain import stretch_corpus
 from scripts.eval_tempo import OCTAVE_FACTORS
@@ -92,6 +95,27 @@ def stretch_cost_ms(source: Render) -> float:
     return (time.perf_counter() - started) / 3 * 1000
 
 
+def confidence_curve(clf: TempoClassifier, space: TrackSpace, train: list[CorpusAnalyses],
+                     knots: int = 11) -> list[tuple[float, float]]:
+    """How often the full estimate (signal, priors and this classifier's vote, no names) is right at each raw
+    confidence, on the training pieces: an isotonic fit, sampled at ``knots`` points of the raw confidence.
+
+    So that a confidence of 0.8 means right four times in five (measured on renders, the curve is also
+    checked on held-out and real pieces by scripts/eval_search.py's Table 1)."""
+    raw, right = [], []
+    for a in train:
+        for i, r in enumerate(a.renders):
+            if not TEMPO.bpm_min <= r.bpm <= TEMPO.bpm_max:
+                continue
+            e = estimate_tempo(float(a.durations[i]), a.signal(i),
+                               learned=clf.belief(space.vector(a.means[i][None, :], a.blocks[i])))
+            raw.append(e.confidence)
+            right.append(e.bpm is not None and abs(math.log(e.bpm / r.bpm)) <= math.log1p(TEMPO.tolerance))
+    fitted = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, right)
+    grid = np.linspace(0.0, 1.0, knots)
+    return [(float(x), round(float(y), 3)) for x, y in zip(grid, fitted.predict(grid))]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=200)
@@ -104,18 +128,17 @@ def main() -> int:
     f = shipped_translator()
     block_only = Translator.untrained(space, TranslatorConfig("identity"))
 
-    renders = load_manifest()
-    changes = {str(DEFAULT_CORPUS / json.loads(line)["path"]): json.loads(line)["tempo_changes"]
-               for line in (DEFAULT_CORPUS / "manifest.jsonl").read_text().splitlines()}
-    train = analyse_renders([r for r in renders if r.split == "train"])
-    held = analyse_renders([r for r in renders if r.split == "heldout"])
-    v_train = space.vector(train.means[:, None, :], train.blocks)
-    bpm_train = np.array([r.bpm for r in train.renders])
-    at_one = np.array([r.tau == 1.0 for r in train.renders])
-    keep = np.array([not changes[r.path] and TEMPO.bpm_min <= r.bpm <= TEMPO.bpm_max for r in held.renders])
-    v_held = space.vector(held.means[:, None, :], held.blocks)[keep]
-    bpm_held = np.array([r.bpm for r in held.renders])[keep]
-    tau_held = np.array([r.tau for r in held.renders])[keep]
+    sets = {s.name: s for s in material_sets()}
+    train = [sets["renders"].train, sets["mixed"].train]
+    v_train = np.concatenate([space.vector(a.means[:, None, :], a.blocks) for a in train])
+    bpm_train = np.array([r.bpm for a in train for r in a.renders])
+    at_one = np.array([r.tau == 1.0 for a in train for r in a.renders])
+    held: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    for name, s in sets.items():
+        keep = np.array([r.bpm_reliable and TEMPO.bpm_min <= r.bpm <= TEMPO.bpm_max for r in s.held.renders])
+        held[name] = (space.vector(s.held.means[:, None, :], s.held.blocks)[keep],
+                      np.array([r.bpm for r in s.held.renders])[keep], np.array([r.tau for r in s.held.renders])[keep])
+    v_held, bpm_held, tau_held = held["renders"]
 
     arms: dict[str, Examples] = {
         "(a) no augmentation, tau = 1 renders": fixed(v_train[at_one], bpm_train[at_one]),
@@ -124,24 +147,27 @@ def main() -> int:
     }
     mel_note = "not run (--no-mel)"
     if not args.no_mel:
-        sources = [r for r in train.renders if r.tau == 1.0]
+        sources = [r for r in sets["renders"].train.renders if r.tau == 1.0]
         v_mel, bpm_mel = mel_examples(space, sources)
         arms["(c) mel-stretch + re-embed, tau = 1 renders + 2 stretches each"] = fixed(v_mel, bpm_mel)
         mel_note = f"{stretch_cost_ms(sources[0]):.0f} ms per stretched example to re-embed (one thread, 1 excerpt)"
     arms["(d) reference: all real re-renders of the train split"] = fixed(v_train, bpm_train)
 
     taus = sorted(set(tau_held))
-    print(f"Held out: {len(bpm_held)} renders ({len(set(tau_held))} taus), train: {int(at_one.sum())} tau = 1 renders "
-          f"/ {len(v_train)} re-renders. {args.epochs} epochs, {args.seeds} seeds: mean (min-max).\n")
-    print("| training data | Acc1 | Acc2 | " + " | ".join(f"Acc1 tau {t}" for t in taus) + " | train s |")
-    print("|---" * (4 + len(taus)) + "|")
-    argmax = np.array(TEMPO_BLOCK.bpm_grid())[space.split(v_held)[1].argmax(axis=1)]
-    a1, a2 = accuracies(argmax, bpm_held)
+    print(f"Held out: {len(bpm_held)} renders ({len(set(tau_held))} taus), {len(held['mixed'][1])} mixed renders, "
+          f"{len(held['real'][1])} tracker versions; train: {int(at_one.sum())} tau = 1 renders and mixed renders / "
+          f"{len(v_train)} re-renders. {args.epochs} epochs, {args.seeds} seeds: mean (min-max).\n")
+    print("| training data | Acc1 | Acc2 | " + " | ".join(f"Acc1 tau {t}" for t in taus)
+          + " | mixed Acc1 | real Acc1 | train s |")
+    print("|---" * (6 + len(taus)) + "|")
+    argmax = {name: np.array(TEMPO_BLOCK.bpm_grid())[space.split(v)[1].argmax(axis=1)] for name, (v, _, _) in held.items()}
+    a1, a2 = accuracies(argmax["renders"], bpm_held)
     print(f"| tempo-block argmax (no training) | {a1:.1f} | {a2:.1f} | "
-          + " | ".join(f"{accuracies(argmax[tau_held == t], bpm_held[tau_held == t])[0]:.1f}" for t in taus) + " | - |")
+          + " | ".join(f"{accuracies(argmax['renders'][tau_held == t], bpm_held[tau_held == t])[0]:.1f}" for t in taus)
+          + "".join(f" | {accuracies(argmax[n], held[n][1])[0]:.1f}" for n in ("mixed", "real")) + " | - |")
     best: tuple[float, str] = (-1.0, "")
     for name, examples in arms.items():
-        acc1, acc2, per_tau, seconds = [], [], [], []
+        acc1, acc2, per_tau, seconds, other = [], [], [], [], []
         for seed in range(args.seeds):
             started = time.perf_counter()
             clf = fit(space, examples, TempoClassifierConfig(), epochs=args.epochs, seed=seed)
@@ -151,15 +177,19 @@ def main() -> int:
             acc1.append(a1)
             acc2.append(a2)
             per_tau.append([accuracies(estimate[tau_held == t], bpm_held[tau_held == t])[0] for t in taus])
+            other.append([accuracies(clf(held[n][0])[0], held[n][1])[0] for n in ("mixed", "real")])
         print(f"| {name} | {spread(acc1)} | {spread(acc2)} | "
-              + " | ".join(f"{x:.1f}" for x in np.mean(per_tau, axis=0)) + f" | {np.mean(seconds):.1f} |")
+              + " | ".join(f"{x:.1f}" for x in np.mean(per_tau, axis=0))
+              + "".join(f" | {x:.1f}" for x in np.mean(other, axis=0)) + f" | {np.mean(seconds):.1f} |")
         if not name.startswith("(d)") and np.mean(acc1) > best[0]:
             best = (float(np.mean(acc1)), name)
     print(f"\n(c) re-embedding cost: {mel_note}.")
     if not args.no_save:
         clf = fit(space, arms[best[1]], TempoClassifierConfig(), epochs=args.epochs, seed=0)
-        clf.save(DEFAULT_PATH, {"trained_on": best[1], "epochs": args.epochs})
-        print(f"Saved {DEFAULT_PATH.name}: {best[1]} (held-out Acc1 {best[0]:.1f} %).")
+        curve = confidence_curve(clf, space, [sets["renders"].train, sets["mixed"].train])
+        clf.save(DEFAULT_PATH, {"trained_on": best[1], "epochs": args.epochs, "confidence_curve": curve})
+        print(f"Saved {DEFAULT_PATH.name}: {best[1]} (held-out Acc1 {best[0]:.1f} %); confidence curve "
+              + ", ".join(f"{raw:.1f}->{right:.2f}" for raw, right in curve))
     return 0
 
 
