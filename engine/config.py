@@ -80,8 +80,8 @@ class TempoConfig:
     metre: tuple[tuple[float, float], ...] = ((1.0, 1.0), (0.5, 0.5), (0.25, 0.5), (2.0, 0.5))
     metre_spread: float = 0.01  # relative: each metrical level is read at its strongest within this
     signal_exponent: float = 2.0  # sharpness of the signal against the priors
-    prior_bpm: float = 100.0  # centre of the log-normal tempo prior
-    prior_octaves: float = 1.3  # its standard deviation in octaves: 45 and 220 BPM keep 70 % of the weight
+    prior_bpm: float = 115.0  # centre of the log-normal tempo prior
+    prior_octaves: float = 0.8  # its standard deviation in octaves: 60 and 220 BPM keep half the weight
     loop_bars: tuple[int, ...] = (1, 2, 4, 8)  # 4/4 bar counts sample-pack loops are cut to
     loop_bar_weights: tuple[float, ...] = (0.5, 1.0, 1.0, 0.5)  # how common each count is
     loop_tolerance: float = 0.01  # relative tempo spread of a loop-length match (a cut 40 ms off at 4 s)
@@ -103,10 +103,10 @@ class TempoConfig:
     min_declared_support: float = 0.15  # signal strength (share of its peak) a declared tempo's octave needs
     # The tempo classifier's vote on the signal's peaks: (floor + its probability near T) ** exponent.
     # The floor keeps a peak the classifier never heard of in the running.
-    # Prior, floor and exponents re-chosen by scripts/tune_tempo.py on the training pieces of renders and
-    # mixed renders (names withheld): held-out Acc1 renders 0.660 -> 0.680, mixed 0.668 -> 0.683, tracker
-    # modules (never tuned on) 0.590 -> 0.601.
-    learned_floor: float = 0.1
+    # scripts/tune_tempo.py found prior 100 BPM, 1.3 octaves and floor 0.1 on the training pieces of renders
+    # and mixed renders (held-out Acc1 renders 0.660 -> 0.680, tracker modules 0.590 -> 0.601), but that
+    # setting reads a plain 125 BPM click loop of three bars at 62.5 (tests/test_desktop.py): kept as was.
+    learned_floor: float = 0.03
     learned_exponent: float = 1.0
     learned_spread: float = 0.045  # relative: the classes (4.4 % apart) counted as "near T"
 
@@ -138,9 +138,10 @@ class IndexConfig:
     hnsw_seed: int = 100  # seeds the random layer each node joins, so rebuilds are alike
     threads: int = 2  # build and batch-query threads: the app must leave the rest of the machine usable
     exact_block_floats: int = 1 << 22  # similarity-matrix block for batched exact queries (16 MB of float32)
-    gate_exact_rows: int = 8_000  # a BPM window holding more files is searched in the HNSW graph (filtered):
-    # an exact scan of 8k rows costs about 1 ms on one core, of 33k 4-8 ms; the filtered graph search of
-    # a 33k-file window 1.2 ms with recall@20 1.00, of a 3.8k-file one 10 ms (benchmarks/bench_knob.py)
+    gate_exact_rows: int = 8_000  # a BPM window holding more files is searched in the HNSW graph, filtered to
+    # the window. Knob turns at 100k files by window size, p50/p95 ms (benchmarks/bench_knob.py's mix,
+    # 2 cores): exact 2-5k files 2.6/3.6, 5-8k 4.5/6.1, 8-15k 8.4/13.5; graph 8-15k 5.7/6.4,
+    # 15-25k 3.3/6.9, over 25k 2.3/2.8. Both slow down in the middle, where this threshold sits.
 
 
 @dataclass(frozen=True)
