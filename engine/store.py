@@ -378,7 +378,7 @@ class Store:
             elif bpm is None:
                 beliefs[file_id] = ()
             else:
-                pairs = np.frombuffer(candidates or b"", np.float32).reshape(-1, 2).tolist()
+                pairs = _readings(candidates)
                 share = next((s for b, s in pairs if round(b, 2) == round(bpm, 2)), 1.0)
                 beliefs[file_id] = ((bpm, share), *((b, s) for b, s in pairs if round(b, 2) != round(bpm, 2)))
         return beliefs
@@ -453,6 +453,14 @@ class Store:
                 (rec.content_hash, int(favourite)),
             )
         return True
+
+
+def _readings(blob: object) -> list[list[float]]:
+    """(BPM, share) pairs stored as float32; anything else (NULL, a damaged or foreign value) reads as none,
+    so the file is listed at its estimate alone rather than breaking every search."""
+    if not isinstance(blob, bytes) or len(blob) % 8:
+        return []
+    return np.frombuffer(blob, np.float32).reshape(-1, 2).tolist()
 
 
 _FILE_COLUMNS = "id, path, root, size, mtime_ns, content_hash, duration, format, status, error"

@@ -180,3 +180,11 @@ def test_the_estimators_other_readings_are_kept_and_an_older_library_reads_the_e
     old = {Path(reopened.store.paths_by_id()[i]).name: b for i, b in reopened.store.tempo_beliefs(*model).items()}
     assert old["clicks_120bpm.wav"] == ((loop[0][0], 1.0),)
     reopened.close()
+
+
+def test_a_damaged_tempo_reading_is_read_as_none_not_a_crash(library, sample_folder):
+    list(library.index(sample_folder, workers=1))
+    with library.store.transaction() as db:
+        db.execute("UPDATE analyses SET bpm_candidates = '[[120.0, 1.0]]'")  # text, not float32 pairs
+    results = library.search(sample_folder / "clicks_120bpm.wav", k=3, mode="target", target_bpm=100)
+    assert [Path(r.path).name for r in results] == ["clicks_100bpm.wav"]
