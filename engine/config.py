@@ -140,8 +140,8 @@ class IndexConfig:
     exact_block_floats: int = 1 << 22  # similarity-matrix block for batched exact queries (16 MB of float32)
     gate_exact_rows: int = 8_000  # a BPM window holding more files is searched in the HNSW graph, filtered to
     # the window. Knob turns at 100k files by window size, p50/p95 ms (benchmarks/bench_knob.py's mix,
-    # 2 cores): exact 2-5k files 2.6/3.6, 5-8k 4.5/6.1, 8-15k 8.4/13.5; graph 8-15k 5.7/6.4,
-    # 15-25k 3.3/6.9, over 25k 2.3/2.8. Both slow down in the middle, where this threshold sits.
+    # 2 cores): exact 2-5k files 1.2/1.9, 5-8k 1.6/1.9, 8-15k 3.0/4.2; graph 8-15k 3.3/4.5, 15-25k
+    # 2.5/3.1, over 25k 1.7/1.9 (exact over 15-25k: 3.0/4.0).
 
 
 @dataclass(frozen=True)

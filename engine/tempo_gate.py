@@ -56,17 +56,19 @@ class GateHits:
 
 
 class TempoGate:
-    """The library's vectors, and their rows sorted by tempo, searched within a BPM window.
+    """The library's vectors sorted by tempo, searched within a BPM window.
 
-    The unit vectors stay in the order given (the gate takes the caller's array and normalises it in
-    place: the library's only copy); the rows sorted by each file's first tempo (files with none
-    last) make a window's files at their shown tempo one slice of row numbers, and the further tempi
-    of split estimates are a short sorted list of (BPM, row).
+    Each file's unit vector is stored once, in the order of its first tempo (files with none last),
+    so a window's files at their shown tempo are one contiguous block of rows, multiplied in place;
+    the further tempi of split estimates are a short sorted list of (BPM, row) whose rows are
+    gathered. The gate holds the library's only in-memory copy of the vectors: it is built from the
+    caller's array (normalised in place, then reordered once) and re-sorted on a BPM correction.
 
     Parameters
     ----------
     ids : (N,) int64 file ids
-    vectors : (N, D) float32 track vectors, row-aligned with ``ids``: normalised IN PLACE and kept
+    vectors : (N, D) float32 track vectors, row-aligned with ``ids``: normalised IN PLACE; the caller
+        drops its reference afterwards
     beliefs : each file id's readings (:data:`TempoBelief`); a file missing or without any has no tempo
     min_share : see :func:`admitted_tempi`
     graph : the library's HNSW index over the same ids, for wide windows; None: always exact
@@ -75,28 +77,26 @@ class TempoGate:
 
     def __init__(self, ids: np.ndarray, vectors: np.ndarray, beliefs: Mapping[int, TempoBelief], min_share: float,
                  graph: VectorIndex | None = None, exact_rows: int = INDEX.gate_exact_rows):
-        self._ids = np.asarray(ids, np.int64)
-        self._unit = np.asarray(vectors, np.float32)
-        self._unit /= np.maximum(np.linalg.norm(self._unit, axis=1, keepdims=True), np.finfo(np.float32).tiny)
-        self._row_of = {int(i): r for r, i in enumerate(self._ids.tolist())}
-        self._graph, self._exact_rows = graph, exact_rows
-        self._sort(beliefs, min_share)
+        unit = np.asarray(vectors, np.float32)
+        unit /= np.maximum(np.linalg.norm(unit, axis=1, keepdims=True), np.finfo(np.float32).tiny)
+        self._graph, self._exact_rows, self._min_share = graph, exact_rows, min_share
+        self._sort(np.asarray(ids, np.int64), unit, beliefs)
 
-    def _sort(self, beliefs: Mapping[int, TempoBelief], min_share: float) -> None:
-        tempi = [admitted_tempi(beliefs.get(i, ()), min_share) for i in self._ids.tolist()]
+    def _sort(self, ids: np.ndarray, unit: np.ndarray, beliefs: Mapping[int, TempoBelief]) -> None:
+        tempi = [admitted_tempi(beliefs.get(i, ()), self._min_share) for i in ids.tolist()]
         first = np.array([t[0] if t else np.inf for t in tempi])
-        self._order = np.argsort(first, kind="stable")
-        self._bpm = first[self._order]
-        self._with_tempo = int(np.searchsorted(self._bpm, np.inf))  # sorted positions [0, this) have a tempo
-        extra = sorted((bpm, row) for row, t in enumerate(tempi) for bpm in t[1:])
+        order = np.argsort(first, kind="stable")
+        self._ids, self._unit, self._bpm = ids[order], unit[order], first[order]
+        self._with_tempo = int(np.searchsorted(self._bpm, np.inf))  # rows [0, this) have a tempo
+        self._row_of = {int(i): r for r, i in enumerate(self._ids.tolist())}
+        extra = sorted((bpm, self._row_of[i]) for i, t in zip(ids.tolist(), tempi) for bpm in t[1:])
         self._extra_bpm = np.array([b for b, _ in extra], np.float64)
         self._extra_row = np.array([r for _, r in extra], np.int64)
-        self._min_share = min_share
 
     def with_beliefs(self, beliefs: Mapping[int, TempoBelief]) -> TempoGate:
-        """The same vectors (shared, not copied) under new tempo readings: after a BPM correction."""
+        """The same vectors under new tempo readings (after a BPM correction), re-sorted."""
         gate = copy.copy(self)
-        gate._sort(beliefs, self._min_share)
+        gate._sort(self._ids, self._unit, beliefs)
         return gate
 
     def __len__(self) -> int:
@@ -105,48 +105,49 @@ class TempoGate:
 
     @property
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in (self._unit, self._ids, self._order, self._bpm, self._extra_bpm, self._extra_row))
+        return sum(a.nbytes for a in (self._unit, self._ids, self._bpm, self._extra_bpm, self._extra_row))
 
-    def _window(self, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
-        """Rows of the files in the window [lo, hi] BPM, each once, and the tempo each is in it at."""
-        start = int(np.searchsorted(self._bpm, lo, "left"))
-        stop = min(self._with_tempo, int(np.searchsorted(self._bpm, hi, "right")))
-        rows, bpms = self._order[start:stop], self._bpm[start:stop]
+    def _window(self, lo: float, hi: float) -> tuple[slice, np.ndarray, np.ndarray]:
+        """The block of rows at their first tempo in the window [lo, hi] BPM, and the other rows with a
+        further tempo in it (each once, none already in the block) with that tempo."""
+        block = slice(int(np.searchsorted(self._bpm, lo, "left")),
+                      min(self._with_tempo, int(np.searchsorted(self._bpm, hi, "right"))))
         a, b = np.searchsorted(self._extra_bpm, lo, "left"), np.searchsorted(self._extra_bpm, hi, "right")
-        if a < b:
-            more, first = np.unique(self._extra_row[a:b], return_index=True)
-            fresh = ~np.isin(more, rows)  # a file already in at its first tempo
-            rows = np.concatenate([rows, more[fresh]])
-            bpms = np.concatenate([bpms, self._extra_bpm[a:b][first][fresh]])
-        return rows, bpms
+        rows, bpms = self._extra_row[a:b], self._extra_bpm[a:b]
+        outside = (rows < block.start) | (rows >= block.stop)
+        rows, first = np.unique(rows[outside], return_index=True)
+        return block, rows, bpms[outside][first]
 
     def count(self, lo: float, hi: float) -> int:
         """Distinct files listed in the window [lo, hi] BPM."""
-        return len(self._window(lo, hi)[0])
+        block, rows, _ = self._window(lo, hi)
+        return max(0, block.stop - block.start) + len(rows)
 
     def query(self, queries: np.ndarray, lo: float, hi: float, k: int, exclude: int | None = None) -> GateHits:
         """The ``k`` nearest files (cosine) to each of the (M, D) ``queries`` among those in [lo, hi] BPM.
 
         ``exclude`` (a file id, the query's own) is never returned.
         """
-        rows, bpms = self._window(lo, hi)
-        available = len(rows)
-        if exclude is not None:
-            keep = self._ids[rows] != exclude
-            rows, bpms = rows[keep], bpms[keep]
+        block, extra_rows, extra_bpm = self._window(lo, hi)
+        available = max(0, block.stop - block.start) + len(extra_rows)
         queries = np.asarray(queries, np.float32)
-        if len(rows) > self._exact_rows and isinstance(self._graph, HnswIndex):
-            hits = self._graph_query(queries, rows, bpms, k)
+        if available > self._exact_rows and isinstance(self._graph, HnswIndex):
+            hits = self._graph_query(queries, block, extra_rows, extra_bpm, k, exclude)
             if hits is not None:
                 return GateHits(*hits, available)
-        return GateHits(*self._exact_query(queries, rows, bpms, k), available)
+        return GateHits(*self._exact_query(queries, block, extra_rows, extra_bpm, k, exclude), available)
 
-    def _exact_query(self, queries, rows, bpms, k):
+    def _exact_query(self, queries, block, extra_rows, extra_bpm, k, exclude):
         queries = queries / np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), np.finfo(np.float32).tiny)
         with one_blas_thread():
-            sim = queries @ self._unit[rows].T  # (M, rows): a gather of at most exact_rows rows
-        ids = self._ids[rows]
-        n = min(k, len(rows))
+            sim = queries @ self._unit[block].T  # (M, block rows): a view, no copy
+            if len(extra_rows):
+                sim = np.concatenate([sim, queries @ self._unit[extra_rows].T], axis=1)
+        bpms = np.concatenate([self._bpm[block], extra_bpm])
+        ids = np.concatenate([self._ids[block], self._ids[extra_rows]])
+        if exclude is not None:
+            sim[:, ids == exclude] = -np.inf
+        n = min(k, len(ids) - int(exclude is not None and bool((ids == exclude).any())))
         out_ids, out_dist, out_bpm = [], [], []
         for line in sim:
             top = np.argpartition(-line, n - 1)[:n] if 0 < n < len(line) else np.arange(n)
@@ -156,16 +157,17 @@ class TempoGate:
             out_bpm.append(bpms[top])
         return out_ids, out_dist, out_bpm
 
-    def _graph_query(self, queries, rows, bpms, k):
+    def _graph_query(self, queries, block, extra_rows, extra_bpm, k, exclude):
         """The graph's neighbours among the window's files; None when it cannot return ``k`` of them."""
         at = np.full(len(self._ids), np.nan)
-        at[rows] = bpms
+        at[block] = self._bpm[block]
+        at[extra_rows] = extra_bpm
+        if exclude is not None and exclude in self._row_of:
+            at[self._row_of[exclude]] = np.nan
         inside = ~np.isnan(at)
         row_of = self._row_of
         try:
-            found = self._graph.query_where(queries, min(k, len(rows)), lambda i: inside[row_of[i]])
+            found = self._graph.query_where(queries, min(k, int(inside.sum())), lambda i: inside[row_of[i]])
         except RuntimeError:  # hnswlib found fewer than that in the window: the exact scan will
             return None
         return list(found.ids), list(found.distances), [at[[row_of[i] for i in line.tolist()]] for line in found.ids]
-
-
