@@ -82,7 +82,7 @@ class Searchable(Protocol):
 class Found:
     """What one search found: the results, and for a gated search how many files the window held.
 
-    available : distinct files in the BPM window (the query's own included); None without a window
+    available : distinct files in the BPM window besides the query's own; None without a window
     """
 
     results: list[SearchResult]
@@ -320,9 +320,7 @@ class SearchSession:
                                      cfg=self.cfg)
         self.window = None
         if window is not None and found.available is not None and window[2] is not None:
-            in_window = found.available - int(q.file_id is not None and q.bpm is not None
-                                              and window[0] <= q.bpm <= window[1])
-            self.window = WindowReport(window[0], window[1], window[2], window[3], max(0, in_window))
+            self.window = WindowReport(window[0], window[1], window[2], window[3], found.available)
         return found.results
 
     def _window(self) -> tuple[float, float, float | None, float | None] | None:

@@ -46,7 +46,7 @@ class GateHits:
     ids : per query, (n,) int64 file ids, n <= k
     distances : per query, (n,) float32 cosine distances
     bpms : per query, (n,) float64 the tempo each file is in the window at
-    available : distinct files in the window (the query's own file included)
+    available : distinct files in the window, the excluded one (the query's own) left out
     """
 
     ids: list[np.ndarray]
@@ -130,6 +130,9 @@ class TempoGate:
         """
         block, extra_rows, extra_bpm = self._window(lo, hi)
         available = max(0, block.stop - block.start) + len(extra_rows)
+        own = self._row_of.get(exclude) if exclude is not None else None
+        if own is not None and (block.start <= own < block.stop or own in extra_rows):
+            available -= 1  # the query's own file, never a result
         queries = np.asarray(queries, np.float32)
         if available > self._exact_rows and isinstance(self._graph, HnswIndex):
             hits = self._graph_query(queries, block, extra_rows, extra_bpm, k, exclude)
