@@ -36,6 +36,15 @@ def write(path: Path, audio: np.ndarray, sr: int = SR) -> Path:
     return path
 
 
+def write_patterns(folder: Path, bpms: tuple[float, ...]) -> None:
+    """Two three-bar loops at each tempo: ``pattern_<bpm>bpm.wav`` (clicks) and ``other_<bpm>bpm.wav``
+    (higher clicks over a bass tone), so each tempo has a near twin of the pattern and a different sound."""
+    for bpm in bpms:
+        seconds = 240 / bpm * 3
+        write(folder / f"pattern_{bpm}bpm.wav", click_track(bpm, seconds, pitch=600))
+        write(folder / f"other_{bpm}bpm.wav", click_track(bpm, seconds, pitch=2500) + tone(110, seconds))
+
+
 @pytest.fixture
 def sample_folder(tmp_path) -> Path:
     """Six small files: click loops at three tempi and pitches, two tones and a one-shot."""

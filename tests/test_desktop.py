@@ -29,7 +29,7 @@ from desktop.track_table import BPM, FAVOURITE
 from engine import cli
 from engine.embed.embedder import MusicnnEmbedder
 from engine.library import Library
-from tests.conftest import click_track, tone, write
+from tests.conftest import click_track, write, write_patterns
 
 WAIT_MS = 30_000
 
@@ -48,10 +48,7 @@ def tempo_library(tmp_path_factory):
     """One pattern at 100, 125 and 150 BPM, another pattern at those tempi, and a one-shot; indexed."""
     root = tmp_path_factory.mktemp("desktop")
     folder = root / "samples"
-    for bpm in (100, 125, 150):
-        seconds = 240 / bpm * 3
-        write(folder / f"pattern_{bpm}bpm.wav", click_track(bpm, seconds, pitch=600))
-        write(folder / f"other_{bpm}bpm.wav", click_track(bpm, seconds, pitch=2500) + tone(110, seconds))
+    write_patterns(folder, (100, 125, 150))
     write(folder / "kick.wav", click_track(120, 0.3))
     lib = Library(root / "lib")
     list(lib.index(folder, workers=1))

@@ -17,7 +17,7 @@ from desktop.results_view import BPM, NAME
 from engine import cli
 from engine.library import Library
 from engine.search import DEFAULT_WINDOW
-from tests.conftest import click_track, tone, write
+from tests.conftest import click_track, write, write_patterns
 from tests.test_desktop import isolated_settings, latest_answer, open_window, widen  # noqa: F401
 
 ONE_SHOTS = {"kick.wav", "hat.wav"}
@@ -29,10 +29,7 @@ def gate_library(tmp_path_factory):
     """Two patterns at 90, 120 and 180 BPM each, and two one-shots; indexed."""
     root = tmp_path_factory.mktemp("gate")
     folder = root / "samples"
-    for bpm in (90, 120, 180):
-        seconds = 240 / bpm * 3
-        write(folder / f"pattern_{bpm}bpm.wav", click_track(bpm, seconds, pitch=600))
-        write(folder / f"other_{bpm}bpm.wav", click_track(bpm, seconds, pitch=2500) + tone(110, seconds))
+    write_patterns(folder, (90, 120, 180))
     write(folder / "kick.wav", click_track(120, 0.3, pitch=80))
     write(folder / "hat.wav", click_track(120, 0.2, pitch=6000, seed=1))
     lib = Library(root / "lib")
