@@ -17,13 +17,18 @@ import json
 import multiprocessing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from engine.audio import load_mono
 from engine.config import PATCHES, TEMPO_BLOCK, PatchConfig
 from engine.embed.tempo_block import compute_tempo_block
+from engine.evaluate import TranslateFn, tempo_retrieval
 from engine.tempo import SignalEvidence, signal_evidence
+
+if TYPE_CHECKING:
+    from engine.embed.track_vector import TrackSpace
 
 DEFAULT_CORPUS = Path("data/corpus")
 REAL_CORPUS = Path("data/real")  # tracker modules at other tempi, mixed renders, productions (docs/corpus.md)
@@ -138,6 +143,16 @@ class MaterialSet:
     train: CorpusAnalyses
     held: CorpusAnalyses
     distractors: CorpusAnalyses | None = None
+
+    def translation_rates(self, space: TrackSpace, split: str, translate: TranslateFn) -> dict[float, float]:
+        """Translation top-1 per target tau (:func:`engine.evaluate.tempo_retrieval`) on one split's pieces
+        ("train" or "heldout"), searched among every version of them and the distractors."""
+        parts = [self.held if split == "heldout" else self.train]
+        parts += [self.distractors] if self.distractors is not None else []
+        renders = [r for p in parts for r in p.renders]
+        vectors = np.concatenate([space.vector(p.means[:, None, :], p.blocks) for p in parts])
+        return tempo_retrieval(renders, vectors, translate, sorted({r.tau for r in parts[0].renders} - {1.0}),
+                               queries=np.array([r.split != "distractor" for r in renders]))
 
 
 def material_sets() -> list[MaterialSet]:

@@ -34,7 +34,7 @@ import numpy as np
 
 from engine.corpus import MaterialSet, material_sets
 from engine.embed.track_vector import DEFAULT_PATH, TrackSpace
-from engine.evaluate import same_piece_recall, tempo_retrieval
+from engine.evaluate import same_piece_recall
 from engine.translation import Translator, TranslatorConfig
 
 WEIGHTS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
@@ -54,19 +54,9 @@ def fit_space(sets: list[MaterialSet], weight: float) -> TrackSpace:
 
 def figures(space: TrackSpace, s: MaterialSet, split: str) -> tuple[float, float, dict[float, float]]:
     """(translation top-1 over all taus but 1, same-piece recall@10, top-1 per tau) on one split of a set."""
+    rates = s.translation_rates(space, split, Translator.untrained(space, TranslatorConfig("identity")))
     a = s.held if split == "heldout" else s.train
-    renders, means, blocks = list(a.renders), a.means, a.blocks
-    if s.distractors is not None:
-        renders += s.distractors.renders
-        means = np.concatenate([means, s.distractors.means])
-        blocks = np.concatenate([blocks, s.distractors.blocks])
-    vectors = space.vector(means[:, None, :], blocks)
-    taus = sorted({r.tau for r in a.renders} - {1.0})
-    queries = [r.split != "distractor" for r in renders]
-    rates = tempo_retrieval(renders, vectors, Translator.untrained(space, TranslatorConfig("identity")), taus,
-                            queries=np.array(queries))
-    versions = [i for i, q in enumerate(queries) if q]
-    recall = same_piece_recall([renders[i] for i in versions], vectors[versions])
+    recall = same_piece_recall(a.renders, space.vector(a.means[:, None, :], a.blocks))
     return float(np.mean(list(rates.values()))), recall, rates
 
 

@@ -24,7 +24,6 @@ import torch
 
 from engine.corpus import CorpusAnalyses, MaterialSet, material_sets
 from engine.embed.track_vector import TrackSpace
-from engine.evaluate import tempo_retrieval
 from engine.translation import DEFAULT_PATH, TranslatorConfig, fit
 
 
@@ -42,12 +41,7 @@ def train(space: TrackSpace, sets: list[CorpusAnalyses], kind: str, epochs: int)
 
 def top1(space: TrackSpace, s: MaterialSet, translate) -> float:
     """Mean translation top-1 over taus of one set's held-out pieces, its distractors searched among."""
-    parts = [s.held] + ([s.distractors] if s.distractors is not None else [])
-    renders = [r for p in parts for r in p.renders]
-    v = np.concatenate([vectors(space, p) for p in parts])
-    rates = tempo_retrieval(renders, v, translate, sorted({r.tau for r in s.held.renders} - {1.0}),
-                            queries=np.array([r.split != "distractor" for r in renders]))
-    return float(np.mean(list(rates.values())))
+    return float(np.mean(list(s.translation_rates(space, "heldout", translate).values())))
 
 
 def main() -> None:
