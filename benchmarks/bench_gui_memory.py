@@ -1,6 +1,6 @@
 """Peak memory of the desktop app with a 100,000-file library open, and how long it takes to list it.
 
-A real library database (:class:`engine.store.Store`, written with ``put_analysis`` in
+A real library database (:class:`engine.library.store.Store`, written with ``put_analysis`` in
 transactions of 5,000) holds 100,000 analyses: 1-3 synthetic patches of 753 float32 and a tempo
 block per file from a fixed RNG, tempi and second readings from :mod:`benchmarks.sample_library`.
 It is built once and cached in ``data/bench/gui_100k/`` (git-ignored), with its HNSW index, which
@@ -31,11 +31,11 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.sample_library import machine, sample_tempi
-from engine.cli import DEMO_DIR
+from engine.config import DEMO_DIR
 from engine.config import TEMPO_BLOCK
-from engine.embed.embedder import MusicnnEmbedder
-from engine.library import DB_NAME, Library
-from engine.store import SCHEMA_VERSION, NewAnalysis, Store
+from engine.analysis.embedding import MusicnnEmbedder
+from engine.library.facade import DB_NAME, Library
+from engine.library.store import SCHEMA_VERSION, NewAnalysis, Store
 
 N_FILES = 100_000
 PATCH_DIM = 753

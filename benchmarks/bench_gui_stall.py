@@ -27,7 +27,7 @@ import soundfile as sf
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
-from engine.cli import DEMO_DIR
+from engine.config import DEMO_DIR
 from desktop.main_window import MainWindow
 from desktop.messages import Catalog
 

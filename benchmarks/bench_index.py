@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.config import INDEX
-from engine.vector_index import ExactIndex, HnswIndex, VectorIndex
+from engine.search.vector_index import ExactIndex, HnswIndex, VectorIndex
 
 DIM = 282
 SIZES = (2_000, 5_000, 10_000, 100_000)

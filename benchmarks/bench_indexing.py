@@ -14,13 +14,13 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from engine.audio import load_mono, probe
-from engine.analysis import learned_tempo
-from engine.embed.embedder import MusicnnEmbedder, loop_pad
-from engine.embed.mel import log_mel
-from engine.embed.tempo_block import compute_tempo_block
-from engine.library import Library
-from engine.tempo import estimate_decoded_tempo
+from engine.audio.decode import load_mono, probe
+from engine.analysis.pipeline import learned_tempo
+from engine.analysis.embedding import MusicnnEmbedder, loop_pad
+from engine.analysis.mel import log_mel
+from engine.analysis.tempo_block import compute_tempo_block
+from engine.library.facade import Library
+from engine.analysis.tempo import estimate_decoded_tempo
 
 N_FILES, SECONDS, SR = 64, 30.0, 44100
 

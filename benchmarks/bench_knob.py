@@ -1,7 +1,7 @@
 """The tempo knob: latency from a knob turn to the new result list, at 10k, 100k and 1M tracks.
 
-Everything runs through the app's code path: a :class:`engine.search.SearchSession` over a
-:class:`engine.search.VectorLibrary` (what a Library searches, without the database) on an HNSW
+Everything runs through the app's code path: a :class:`engine.search.session.SearchSession` over a
+:class:`engine.search.session.VectorLibrary` (what a Library searches, without the database) on an HNSW
 index, with the shipped translator and the real track-vector dimension, listing ``k`` = 20 results
 as the app does (``DESKTOP.results``). The vectors are the clustered synthetic ones of ``bench_index``
 (harder for HNSW than real embeddings). Tempi follow a sample library's mix
@@ -38,10 +38,10 @@ import numpy as np
 from benchmarks.bench_index import clustered_vectors
 from benchmarks.sample_library import machine, sample_tempi
 from engine.config import DESKTOP, INDEX, SEARCH, SearchConfig
-from engine.embed.track_vector import TrackSpace
-from engine.search import DEFAULT_WINDOW, SearchSession, VectorLibrary
-from engine.translation import Translator
-from engine.vector_index import HnswIndex, IndexCacheError
+from engine.models.track_space import TrackSpace
+from engine.search.session import DEFAULT_WINDOW, SearchSession, VectorLibrary
+from engine.models.translation import Translator
+from engine.search.vector_index import HnswIndex, IndexCacheError
 
 SIZES = (10_000, 100_000, 1_000_000)
 GATED_SIZES = (10_000, 100_000)  # the gate and the app's exact "any tempo" are timed up to here

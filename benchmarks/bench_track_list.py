@@ -31,7 +31,7 @@ from dataclasses import replace
 
 from PySide6.QtWidgets import QApplication
 
-from engine.store import Track
+from engine.library.store import Track
 from desktop.track_table import TrackListDiff, TrackTable
 
 N_TRACKS = 100_000

@@ -39,8 +39,8 @@ def main() -> None:
     from benchmarks.bench_gui_memory import LIBRARY_DIR, build_library
     from desktop.track_table import TrackListDiff, TrackTable
     from desktop.main_window import MainWindow  # noqa: F401
-    from engine.embed.embedder import MusicnnEmbedder
-    from engine.library import Library
+    from engine.analysis.embedding import MusicnnEmbedder
+    from engine.library.facade import Library
     step("the app's modules (engine, desktop, librosa...)")
     query, _ = build_library()
     lib = Library(LIBRARY_DIR.resolve())

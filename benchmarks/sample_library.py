@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.tempo_gate import TempoBelief
+from engine.search.tempo_gate import TempoBelief
 
 NO_TEMPO = 0.10  # one-shots
 SECOND_READING = 0.20  # loops with a half- or double-tempo reading
@@ -32,7 +32,7 @@ class Tempi:
     beliefs: list[TempoBelief]
 
     def candidates(self, i: int) -> tuple[tuple[float, float], ...]:
-        """File ``i``'s readings as :class:`engine.store.NewAnalysis` stores them ((BPM, share), best first)."""
+        """File ``i``'s readings as :class:`engine.library.store.NewAnalysis` stores them ((BPM, share), best first)."""
         return tuple(self.beliefs[i])
 
 

@@ -2,5 +2,5 @@
 
 Widgets live on the GUI thread and never touch the database or decode audio; the engine is reached
 only through the worker objects in :mod:`desktop.workers` and :mod:`desktop.audio_player`, each on
-its own thread with its own :class:`engine.library.Library`. The engine never imports Qt.
+its own thread with its own :class:`engine.library.facade.Library`. The engine never imports Qt.
 """

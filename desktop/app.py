@@ -15,9 +15,9 @@ import os
 import sys
 from pathlib import Path
 
-from engine.cli import DEMO_DIR
-from engine.library import default_library_dir
-from engine.search import MODES
+from engine.config import DEMO_DIR
+from engine.library.facade import default_library_dir
+from engine.search.session import MODES
 
 EXIT_NO_QT = 2  # as every other user-fixable problem of `sbf`
 

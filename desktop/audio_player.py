@@ -20,9 +20,9 @@ from typing import Literal
 import numpy as np
 from PySide6.QtCore import Signal, Slot
 
-from engine.audio import AudioError
+from engine.audio.decode import AudioError
 from engine.config import DESKTOP, DesktopConfig
-from engine.render import file_stamp, load_stretched, stretched_audio
+from engine.audio.stretched import file_stamp, load_stretched, stretched_audio
 from desktop.latency import preload_audio_code
 from desktop.messages import Playback, Waveform
 from desktop.waveform import waveform_envelope

@@ -12,7 +12,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from engine.config import SEARCH, SearchConfig
-from engine.search import WindowReport
+from engine.search.session import WindowReport
 
 ANY_TEMPO = "Any tempo"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
-from engine.store import FileRecord
+from engine.library.store import FileRecord
 
 
 class ErrorsPanel(QTableWidget):

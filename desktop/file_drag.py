@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QUrl
 
-from engine.audio import is_audio_path
+from engine.audio.decode import is_audio_path
 
 URI_LIST = "text/uri-list"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
-from engine.scan import ScanEvent
+from engine.library.scan import ScanEvent
 from desktop.messages import IndexOutcome
 
 

@@ -26,7 +26,7 @@ from engine.config import DESKTOP, MEL, DesktopConfig
 
 
 def preload_audio_code() -> None:
-    """Resample and stretch a moment of silence, as ``engine.audio.load_mono`` and ``engine.render`` do."""
+    """Resample and stretch a moment of silence, as ``engine.audio.decode.load_mono`` and ``engine.audio.stretched`` do."""
     silence = np.zeros(4096, np.float32)
     librosa.resample(silence, orig_sr=44100, target_sr=MEL.sample_rate, res_type="soxr_hq")
     librosa.effects.time_stretch(silence, rate=1.25)

@@ -15,14 +15,14 @@ from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QSplitter, QTabWidget, QToolBar, QToolButton,
                                QVBoxLayout, QWidget)
 
-from engine.cli import DEMO_DIR
+from engine.config import DEMO_DIR
 from engine.config import DESKTOP, DesktopConfig
-from engine.library import default_library_dir
-from engine.render import default_cache_dir
-from engine.scan import ScanEvent
-from engine.search import DEFAULT_WINDOW, MODES
-from engine.store import RecentQuery
-from engine.tempo import TempoState
+from engine.library.facade import default_library_dir
+from engine.audio.stretched import default_cache_dir
+from engine.library.scan import ScanEvent
+from engine.search.session import DEFAULT_WINDOW, MODES
+from engine.library.store import RecentQuery
+from engine.analysis.tempo import TempoState
 from desktop import window_state
 from desktop.audio_player import AudioPlayer
 from desktop.errors_panel import ErrorsPanel

@@ -8,9 +8,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from engine.library import LibraryInfo, SearchResult
-from engine.search import DEFAULT_WINDOW, WindowReport
-from engine.store import FileRecord, Track
+from engine.library.facade import LibraryInfo, SearchResult
+from engine.search.session import DEFAULT_WINDOW, WindowReport
+from engine.library.store import FileRecord, Track
 
 
 @dataclass(frozen=True)
@@ -19,11 +19,11 @@ class SearchRequest:
 
     seq : increases with every request, so a late answer to an old one is recognised and dropped
     path : the query file (a library file or any audio file dropped in)
-    mode : "similar", "target" or "contour" (engine/search.py)
+    mode : "similar", "target" or "contour" (engine/search/session.py)
     ratio : tau = T'/T the query is translated by in mode "target" (2 = twice as fast)
     k : number of results
     bpm_window : the tempo gate's half-width in percent around the knob's tempo; None: no gate (any
-        tempo); ``engine.search.DEFAULT_WINDOW``: the mode's default (``SEARCH.bpm_window`` at a tempo)
+        tempo); ``engine.search.session.DEFAULT_WINDOW``: the mode's default (``SEARCH.bpm_window`` at a tempo)
     """
 
     seq: int

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
-from engine.search import SearchError
-from engine.store import Track
+from engine.search.session import SearchError
+from engine.library.store import Track
 from desktop.main_window import MainWindow
 from desktop.messages import Catalog, SearchAnswer
 

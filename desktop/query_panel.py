@@ -12,9 +12,9 @@ from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QDrag, QDragEnterEvent, QDropEvent, QFont, QMouseEvent
 from PySide6.QtWidgets import QApplication, QCheckBox, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
-from engine.audio import format_duration
-from engine.store import Track
-from engine.tempo import TempoState
+from engine.audio.decode import format_duration
+from engine.library.store import Track
+from engine.analysis.tempo import TempoState
 from desktop.file_drag import DragFile, as_is, drag_mime_data, dropped_audio_file
 from desktop.formatting import bpm_text
 from desktop.messages import TempoChange

@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QMenu
 
-from engine.store import RecentQuery
+from engine.library.store import RecentQuery
 from desktop.formatting import bpm_text
 from desktop.tempo_knob import MODE_LABELS
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from engine.library import SearchResult
+from engine.library.facade import SearchResult
 from desktop.bpm_window_bar import BpmWindowBar
 from desktop.file_view import ALIGNMENT_ROLE, RIGHT_ALIGNED, TOOLTIP_ROLE, FileTableModel, FileView
 from desktop.formatting import bpm_text, ratio_text

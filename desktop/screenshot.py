@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 
 from engine.config import DESKTOP
-from engine.library import SearchResult
+from engine.library.facade import SearchResult
 from desktop.main_window import MainWindow
 from desktop.messages import Catalog, SearchAnswer, Waveform
 from desktop.query_driver import Ask, QueryDriver, first_loop

@@ -23,8 +23,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from engine.config import DESKTOP, DesktopConfig
-from engine.inference import NETWORKS, inference_backend
-from engine.scan import ScanEvent
+from engine.models.runtime import NETWORKS, inference_backend
+from engine.library.scan import ScanEvent
 from desktop.main_window import MainWindow
 from desktop.messages import Catalog, IndexOutcome, SearchAnswer
 from desktop.query_driver import Ask, QueryDriver, first_loop

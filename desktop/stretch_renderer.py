@@ -12,14 +12,14 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal, Slot
 
-from engine.audio import AudioError
-from engine.render import file_stamp, render_stretched
+from engine.audio.decode import AudioError
+from engine.audio.stretched import file_stamp, render_stretched
 from desktop.messages import RenderJob
 from desktop.workers import ThreadWorker
 
 
 class StretchRenderer(ThreadWorker):
-    """Renders :class:`RenderJob` s into ``cache_dir`` (:func:`engine.render.render_stretched`)."""
+    """Renders :class:`RenderJob` s into ``cache_dir`` (:func:`engine.audio.stretched.render_stretched`)."""
 
     rendered = Signal(RenderJob, str, object)  # the job, the stretched copy's path, the file's file_stamp
     failed = Signal(RenderJob, str)  # the job, why (a musician's words)

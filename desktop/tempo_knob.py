@@ -15,7 +15,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QButtonGroup, QDial, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from engine.config import DESKTOP, SEARCH, DesktopConfig, SearchConfig
-from engine.search import SearchError
+from engine.search.session import SearchError
 from desktop.formatting import bpm_text, ratio_text
 
 MODE_LABELS = {"similar": "Similar", "target": "At this tempo", "contour": "At any tempo"}

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from engine.audio import AudioError
-from engine.render import file_stamp
+from engine.audio.decode import AudioError
+from engine.audio.stretched import file_stamp
 from desktop.formatting import bpm_text
 from desktop.messages import RenderJob
 from desktop.stretch_renderer import StretchRenderer

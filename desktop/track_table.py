@@ -11,9 +11,9 @@ from pathlib import Path
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from engine.audio import format_duration
+from engine.audio.decode import format_duration
 from engine.config import TEMPO
-from engine.store import Track
+from engine.library.store import Track
 from desktop.file_view import ALIGNMENT_ROLE, PATH_ROLE, RIGHT_ALIGNED, TOOLTIP_ROLE, FileTableModel, FileView
 from desktop.formatting import bpm_text, folder_text
 from desktop.messages import ListedRow, TrackRows

@@ -13,14 +13,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from engine.audio import AudioError
+from engine.audio.decode import AudioError
 from engine.config import DESKTOP, DesktopConfig
-from engine.embed.embedder import MusicnnEmbedder
-from engine.library import Library
-from engine.scan import ScanError, ScanEvent
-from engine.search import SearchError, SearchSession
-from engine.store import StoreError
-from engine.tempo import TempoCorrectionError, TempoState
+from engine.analysis.embedding import MusicnnEmbedder
+from engine.library.facade import Library
+from engine.library.scan import ScanError, ScanEvent
+from engine.search.session import SearchError, SearchSession
+from engine.library.store import StoreError
+from engine.analysis.tempo import TempoCorrectionError, TempoState
 from desktop.folder_watcher import folders_to_watch
 from desktop.messages import Catalog, IndexOutcome, SearchAnswer, SearchRequest, TempoChange
 from desktop.track_table import TrackListDiff

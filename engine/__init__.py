@@ -7,18 +7,18 @@ pay for torch and librosa before it needs them.
 from importlib import import_module
 
 _PUBLIC = {
-    "EmbeddedFile": "engine.analysis",
-    "embed_file": "engine.analysis",
-    "Library": "engine.library",
-    "SearchResult": "engine.search",
+    "EmbeddedFile": "engine.analysis.pipeline",
+    "embed_file": "engine.analysis.pipeline",
+    "Library": "engine.library.facade",
+    "SearchResult": "engine.search.session",
 }
 __all__ = sorted([*_PUBLIC, "translate"])
 
 
 def translate(z, tau):
     """f(z, tau): the track vector(s) ``z`` ((D,) or (B, D)) as they would be at tempo ratio ``tau``
-    (T'/T, scalar or (B,)), with the shipped translation. See engine/translation.py."""
-    from engine.translation import shipped_translator
+    (T'/T, scalar or (B,)), with the shipped translation. See engine/models/translation.py."""
+    from engine.models.translation import shipped_translator
 
     return shipped_translator()(z, tau)
 

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
+
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+"""Shipped weights, calibrations and the demo library (beside the packages in a checkout and in the app)."""
+DEMO_DIR = RESOURCES / "demo"
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,7 @@ class TempoBlockConfig:
 
 @dataclass(frozen=True)
 class TempoConfig:
-    """BPM estimation (``engine/tempo.py``): plausible range, priors, and how far each clue is trusted.
+    """BPM estimation (``engine/analysis/tempo.py``): plausible range, priors, and how far each clue is trusted.
 
     Signal, prior and loop-length weights were chosen on the train split of the MIDI corpus and
     the demo library; ``scripts/eval_tempo.py`` measures them on the held-out split.
@@ -146,7 +151,7 @@ class IndexConfig:
 
 @dataclass(frozen=True)
 class FineTuneConfig:
-    """Fine-tuning the tempo translation on a user's library (``engine/finetune.py``, ``sbf train translator``).
+    """Fine-tuning the tempo translation on a user's library (``engine/training/finetune.py``, ``sbf train translator``).
 
     Self-supervised: each file's log-mel spectrogram stretched in time to random tempo ratios. The caps
     keep a run to a few minutes on 2 cores: the cost is MusiCNN on every stretched patch (about 30 ms each).
@@ -171,7 +176,7 @@ class FineTuneConfig:
 
 @dataclass(frozen=True)
 class InferenceConfig:
-    """Running the networks (``engine/inference.py``): which runtime, and how many threads each may use."""
+    """Running the networks (``engine/models/runtime.py``): which runtime, and how many threads each may use."""
 
     backend_env: str = "SBF_INFERENCE"  # "onnx" or "torch" forces a runtime (tests, benchmarks); unset: the fastest one installed
     threads: int = 1  # per process: a scan runs one process per core, and a 3 s patch takes about 15 ms on one thread
@@ -203,7 +208,7 @@ class SearchConfig:
     bpm_window: float = 6.0  # percent: the tempo gate of "at this tempo" (target mode) by default
     bpm_window_max: float = 50.0  # percent: a wider window is no longer a tempo
     gate_min_share: float = 0.25  # a file is listed at another tempo of its estimate when that reading held
-    # this share of the estimator's belief (engine/tempo_gate.py; measured in scripts/eval_search.py)
+    # this share of the estimator's belief (engine/search/tempo_gate.py; measured in scripts/eval_search.py)
     bpm_min: float = 20.0  # BPM: the targets the knob and `sbf search --bpm` accept
     bpm_max: float = 999.0
     ratio_min: float = 0.25  # tempo ratios T'/T accepted: four times slower to four times faster

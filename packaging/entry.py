@@ -14,7 +14,7 @@ import sys
 def run(argv: list[str]) -> int:
     """An ``sbf`` command when the first argument is one (it never starts with "-"), else the app."""
     if argv and not argv[0].startswith("-"):
-        from engine.cli import main as cli_main
+        from sbf.cli import main as cli_main
 
         return cli_main(argv)
     from desktop.app import main as app_main

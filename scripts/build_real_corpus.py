@@ -11,7 +11,7 @@ productions:
    row). ``manifest.jsonl``.
 2. ``--productions``: SuperTuxKart and Wesnoth soundtracks (mixed, mastered recordings), two 30 s
    excerpts per track, tempo unknown: distractors and level/spectrum statistics.
-   ``distractors.jsonl`` (``bpm`` null, so NOT for ``engine.corpus.load_manifest``).
+   ``distractors.jsonl`` (``bpm`` null, so NOT for ``engine.training.corpus.load_manifest``).
 3. ``--mixed``: the MIDI corpus passed through a seeded per-piece effect chain (EQ, bus
    compression, reverb, Haas/mid-side width folded back to mono), the same chain for every version
    of a piece, so renders sound more produced while the tempo ratios stay exact.

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from safetensors.torch import save_file
 
-from engine.embed.musicnn import WEIGHTS_DIR, tf_to_torch_state, weights_path
-from engine.embed.tf_checkpoint import read_checkpoint
+from engine.models.musicnn import WEIGHTS_DIR, tf_to_torch_state, weights_path
+from engine.models.tf_checkpoint import read_checkpoint
 
 MODELS = ("MSD_musicnn", "MTT_musicnn")
 

@@ -1,9 +1,9 @@
 """The tempo task in the mel domain: the paper's self-supervised signal, measured on the MIDI corpus.
 
 Each corpus piece's tau = 1 render is turned into versions at other tempi by stretching its log-mel
-spectrogram in time (cubic spline, ``engine/stretch.py``) instead of re-rendering the MIDI. A query
+spectrogram in time (cubic spline, ``engine/training/mel_stretch.py``) instead of re-rendering the MIDI. A query
 (a held-out tau = 1 render, translated to tau) must retrieve the exact (piece, tau) among ALL
-stretched versions of ALL held-out pieces (``engine/evaluate.py``'s task, other soundfonts of the same
+stretched versions of ALL held-out pieces (``engine/training/evaluate.py``'s task, other soundfonts of the same
 piece count as hits). A stretched version's tempo block is the source's block shifted exactly: a
 stretched spectrogram has no audio to compute one from.
 
@@ -32,11 +32,11 @@ import numpy as np
 import torch
 
 from engine.config import FINE_TUNE
-from engine.corpus import CACHE_DIR, Render, analyse_renders, load_manifest
-from engine.embed.tempo_block import shift_tempo_block
-from engine.embed.track_vector import TrackSpace
-from engine.evaluate import tempo_retrieval
-from engine.translation import DEFAULT_PATH, Translator, TranslatorConfig, fit, train_epochs
+from engine.training.corpus import CACHE_DIR, Render, analyse_renders, load_manifest
+from engine.analysis.tempo_block import shift_tempo_block
+from engine.models.track_space import TrackSpace
+from engine.training.evaluate import tempo_retrieval
+from engine.models.translation import DEFAULT_PATH, Translator, TranslatorConfig, fit, train_epochs
 
 TAUS = (0.5, 0.7, 0.85, 1.0, 1.2, 1.4, 2.0)
 GOAL_TAUS = (0.7, 0.85, 1.0, 1.2, 1.4)
@@ -66,16 +66,16 @@ class MelVersions:
 def _init() -> None:
     torch.set_num_threads(1)  # one process per core
     global _EMB
-    from engine.embed.embedder import MusicnnEmbedder
+    from engine.analysis.embedding import MusicnnEmbedder
 
     _EMB = MusicnnEmbedder()
 
 
 def _embed(job: tuple[str, tuple[float, ...]]) -> tuple[np.ndarray, np.ndarray]:
-    from engine.audio import load_mono
-    from engine.embed.mel import log_mel
-    from engine.embed.tempo_block import compute_tempo_block
-    from engine.stretch import stretched_example
+    from engine.audio.decode import load_mono
+    from engine.analysis.mel import log_mel
+    from engine.analysis.tempo_block import compute_tempo_block
+    from engine.training.mel_stretch import stretched_example
 
     path, taus = job
     audio = load_mono(path, sr=_EMB.sample_rate)
@@ -121,7 +121,7 @@ def mean_cosine(a: np.ndarray, b: np.ndarray) -> float:
 
 def fine_tuned(base: Translator, mel: MelVersions, space: TrackSpace) -> Translator:
     """``base`` trained further on (source as is -> its stretched versions) pairs, with the settings of
-    ``sbf train translator`` (engine/finetune.py)."""
+    ``sbf train translator`` (engine/training/finetune.py)."""
     z, _ = space.split(mel.vectors(space))
     stretched = np.array([r.tau != 1.0 for r in mel.renders])
     src_row = {s: i for i, (s, r) in enumerate(zip(mel.source, mel.renders)) if r.tau == 1.0}
@@ -137,10 +137,10 @@ def fine_tuned(base: Translator, mel: MelVersions, space: TrackSpace) -> Transla
 def per_excerpt_cost(mel_source: Render, translator: Translator, vector: np.ndarray) -> tuple[float, float]:
     """(ms to stretch a 20 s excerpt's log-mel and re-embed it, mean over TAUS; us per vector for f, batch 1024),
     in the calling thread setting."""
-    from engine.audio import load_mono
-    from engine.embed.embedder import MusicnnEmbedder
-    from engine.embed.mel import log_mel
-    from engine.stretch import stretched_example
+    from engine.audio.decode import load_mono
+    from engine.analysis.embedding import MusicnnEmbedder
+    from engine.analysis.mel import log_mel
+    from engine.training.mel_stretch import stretched_example
 
     emb = MusicnnEmbedder()
     mel = log_mel(load_mono(mel_source.path).samples)

@@ -1,6 +1,6 @@
 """Tempo search against a plain BPM filter, on renders and on real productions, side by side.
 
-Three sets (:func:`engine.corpus.material_sets`, docs/corpus.md), each searched on its own:
+Three sets (:func:`engine.training.corpus.material_sets`, docs/corpus.md), each searched on its own:
 
 - renders: the MIDI corpus; queries are the held-out renders, the library is every render (the
   training pieces' as distractors);
@@ -11,7 +11,7 @@ Three sets (:func:`engine.corpus.material_sets`, docs/corpus.md), each searched 
 Every file's BPM is what the app stores after a scan: the full estimate (signal, priors and the
 shipped tempo classifier), with names withheld (the corpora's names hold tempo ratios, not tempi),
 and the estimator's other readings for the gate. Every search runs the app's own code: a
-:class:`engine.search.SearchSession` over a :class:`engine.search.VectorLibrary` in the shipped
+:class:`engine.search.session.SearchSession` over a :class:`engine.search.session.VectorLibrary` in the shipped
 TrackSpace, with the shipped Translator::
 
     .venv/bin/python scripts/eval_search.py [--contour]    # a few minutes the first time (analyses cached)
@@ -38,12 +38,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.config import SEARCH, TEMPO, SearchConfig
-from engine.corpus import CACHE_DIR, CorpusAnalyses, MaterialSet, Render, material_sets
-from engine.embed.track_vector import TrackSpace
-from engine.search import SearchError, SearchSession, VectorLibrary
-from engine.tempo import estimate_tempo
-from engine.tempo_classifier import shipped_classifier
-from engine.translation import Translator, TranslatorConfig
+from engine.training.corpus import CACHE_DIR, CorpusAnalyses, MaterialSet, Render, material_sets
+from engine.models.track_space import TrackSpace
+from engine.search.session import SearchError, SearchSession, VectorLibrary
+from engine.analysis.tempo import estimate_tempo
+from engine.models.tempo_classifier import shipped_classifier
+from engine.models.translation import Translator, TranslatorConfig
 
 RANK_DEPTH = 50  # results fetched per search; a hit below this counts as rank infinity
 TOP = 10

@@ -1,4 +1,4 @@
-"""How often ``engine.tempo`` gets a file's BPM right, against librosa and the tempo block alone.
+"""How often ``engine.analysis.tempo`` gets a file's BPM right, against librosa and the tempo block alone.
 
 Labelled data:
 
@@ -16,7 +16,7 @@ the label; Accuracy2: within 4 % of the label times 1, 2, 3, 1/2 or 1/3 (octave 
 "librosa alone" is ``librosa.feature.tempo`` with its defaults; "tempo-block argmax" the grid
 tempo of the block's largest value (30-595 BPM); "tempo classifier alone" the shipped classifier on
 the (cut) file's track vector; the full combination is what a scan stores: signal, priors and the
-classifier's vote (``engine.analysis.learned_tempo``).
+classifier's vote (``engine.analysis.pipeline.learned_tempo``).
 
     .venv/bin/python scripts/eval_tempo.py                 # all held-out files: about 6 min on 2 cores
     .venv/bin/python scripts/eval_tempo.py --max-per-set 100 --workers 1
@@ -39,13 +39,13 @@ from pathlib import Path
 import librosa
 import numpy as np
 
-from engine.analysis import learned_tempo
-from engine.audio import AudioError, load_mono
-from engine.embed.embedder import MusicnnEmbedder
+from engine.analysis.pipeline import learned_tempo
+from engine.audio.decode import AudioError, load_mono
+from engine.analysis.embedding import MusicnnEmbedder
 from engine.config import TEMPO, TEMPO_BLOCK
-from engine.embed.tempo_block import compute_tempo_block
-from engine.tempo import estimate_tempo, signal_evidence, tempo_from_name
-from engine.tempo_classifier import shipped_classifier
+from engine.analysis.tempo_block import compute_tempo_block
+from engine.analysis.tempo import estimate_tempo, signal_evidence, tempo_from_name
+from engine.models.tempo_classifier import shipped_classifier
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -29,12 +29,12 @@ from torch import nn
 from torch.export import Dim
 
 from engine.config import MEL
-from engine.embed.musicnn import load_musicnn
-from engine.embed.onnx_backend import MUSICNN_GRAPH, ONNX_DIR, tempo_classifier_graph, translator_graph
-from engine.tempo_classifier import TempoClassifierConfig
-from engine.tempo_classifier_training import class_probabilities, network
-from engine.translation import TranslatorConfig
-from engine.translation_training import MusicnnTranslator
+from engine.models.musicnn import load_musicnn
+from engine.models.onnx_runtime import MUSICNN_GRAPH, ONNX_DIR, tempo_classifier_graph, translator_graph
+from engine.models.tempo_classifier import TempoClassifierConfig
+from engine.training.tempo_classifier import class_probabilities, network
+from engine.models.translation import TranslatorConfig
+from engine.training.translator import MusicnnTranslator
 
 # Example sizes to trace with; every one of them is exported as a dynamic dimension.
 _BATCH, _DIM, _HIDDEN = 3, 12, 16

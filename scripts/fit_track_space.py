@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.analysis import analyse_file
-from engine.audio import AUDIO_EXTENSIONS, AudioError
-from engine.embed.embedder import MusicnnEmbedder
-from engine.embed.track_vector import DEFAULT_PATH, TrackSpace
+from engine.analysis.pipeline import analyse_file
+from engine.audio.decode import AUDIO_EXTENSIONS, AudioError
+from engine.analysis.embedding import MusicnnEmbedder
+from engine.models.track_space import DEFAULT_PATH, TrackSpace
 
 
 def corpus_files(sources: list[Path]) -> list[Path]:

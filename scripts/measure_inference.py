@@ -1,6 +1,6 @@
 """Time every network on both runtimes, one thread each, as a scan worker runs them.
 
-The figures behind :data:`engine.inference.PREFERENCE`: which runtime runs which network. Inputs are
+The figures behind :data:`engine.models.runtime.PREFERENCE`: which runtime runs which network. Inputs are
 real where it matters (MusiCNN reads the log-mel patches of a demo loop) and random elsewhere; each
 line also gives the largest difference between the two runtimes' outputs.
 
@@ -17,19 +17,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.audio import load_mono
+from engine.audio.decode import load_mono
 from engine.config import INFERENCE, MEL
-from engine.embed.mel import log_mel
-from engine.embed.onnx_backend import OnnxMusicnn, OnnxTempoNet, OnnxTranslatorNet
-from engine.embed.tied_weights import load_tied
-from engine.embed.torch_backend import TorchMusicnn
-from engine.embed.track_vector import TrackSpace
-from engine.tempo_classifier import DEFAULT_PATH as CLASSIFIER_PATH
-from engine.tempo_classifier import TempoClassifierConfig, TempoClassifierMismatch
-from engine.tempo_classifier_training import TorchTempoNet
-from engine.translation import DEFAULT_PATH as TRANSLATOR_PATH
-from engine.translation import TranslatorConfig, TranslatorMismatch
-from engine.translation_training import MusicnnTranslator
+from engine.analysis.mel import log_mel
+from engine.models.onnx_runtime import OnnxMusicnn, OnnxTempoNet, OnnxTranslatorNet
+from engine.models.tied_weights import load_tied
+from engine.models.torch_runtime import TorchMusicnn
+from engine.models.track_space import TrackSpace
+from engine.models.tempo_classifier import DEFAULT_PATH as CLASSIFIER_PATH
+from engine.models.tempo_classifier import TempoClassifierConfig, TempoClassifierMismatch
+from engine.training.tempo_classifier import TorchTempoNet
+from engine.models.translation import DEFAULT_PATH as TRANSLATOR_PATH
+from engine.models.translation import TranslatorConfig, TranslatorMismatch
+from engine.training.translator import MusicnnTranslator
 
 DEMO_LOOP = Path(__file__).resolve().parents[1] / "resources" / "demo" / "full_house_Fm_120bpm.flac"
 

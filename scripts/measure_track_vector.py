@@ -32,10 +32,10 @@ import argparse
 
 import numpy as np
 
-from engine.corpus import MaterialSet, material_sets
-from engine.embed.track_vector import DEFAULT_PATH, TrackSpace
-from engine.evaluate import same_piece_recall
-from engine.translation import Translator, TranslatorConfig
+from engine.training.corpus import MaterialSet, material_sets
+from engine.models.track_space import DEFAULT_PATH, TrackSpace
+from engine.training.evaluate import same_piece_recall
+from engine.models.translation import Translator, TranslatorConfig
 
 WEIGHTS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
 CALIBRATION = "fitted on MIDI renders, mixed renders and SuperTuxKart/Wesnoth productions"

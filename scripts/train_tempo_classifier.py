@@ -1,4 +1,4 @@
-"""Train the tempo classifier (``engine/tempo_classifier.py``) and measure what augmentation is worth.
+"""Train the tempo classifier (``engine/models/tempo_classifier.py``) and measure what augmentation is worth.
 
 Trained on the TRAIN split of the MIDI renders and of the mixed renders (the same renders through a
 produced-sounding effect chain, docs/corpus.md), measured on HELD-OUT pieces only: renders, mixed
@@ -34,11 +34,11 @@ import torch
 from sklearn.isotonic import IsotonicRegression
 
 from engine.config import TEMPO, TEMPO_BLOCK
-from engine.corpus import CorpusAnalyses, Render, material_sets
-from engine.embed.track_vector import TrackSpace
-from engine.tempo import estimate_tempo
-from engine.tempo_classifier import DEFAULT_PATH, TempoClassifier, TempoClassifierConfig, fit
-from engine.translation import Translator, TranslatorConfig, shipped_translator
+from engine.training.corpus import CorpusAnalyses, Render, material_sets
+from engine.models.track_space import TrackSpace
+from engine.analysis.tempo import estimate_tempo
+from engine.models.tempo_classifier import DEFAULT_PATH, TempoClassifier, TempoClassifierConfig, fit
+from engine.models.translation import Translator, TranslatorConfig, shipped_translator
 from scripts.eval_mel_domain import stretch_corpus
 from scripts.eval_tempo import OCTAVE_FACTORS
 
@@ -81,10 +81,10 @@ def mel_examples(space: TrackSpace, train_sources: list[Render]) -> tuple[np.nda
 
 def stretch_cost_ms(source: Render) -> float:
     """ms to mel-stretch one corpus excerpt and re-embed it (mean over three taus, one thread)."""
-    from engine.audio import load_mono
-    from engine.embed.embedder import MusicnnEmbedder
-    from engine.embed.mel import log_mel
-    from engine.stretch import stretched_example
+    from engine.audio.decode import load_mono
+    from engine.analysis.embedding import MusicnnEmbedder
+    from engine.analysis.mel import log_mel
+    from engine.training.mel_stretch import stretched_example
 
     emb = MusicnnEmbedder()
     mel = log_mel(load_mono(source.path, sr=emb.sample_rate).samples)

@@ -22,9 +22,9 @@ import time
 import numpy as np
 import torch
 
-from engine.corpus import CorpusAnalyses, MaterialSet, material_sets
-from engine.embed.track_vector import TrackSpace
-from engine.translation import DEFAULT_PATH, TranslatorConfig, fit
+from engine.training.corpus import CorpusAnalyses, MaterialSet, material_sets
+from engine.models.track_space import TrackSpace
+from engine.models.translation import DEFAULT_PATH, TranslatorConfig, fit
 
 
 def vectors(space: TrackSpace, a: CorpusAnalyses) -> np.ndarray:

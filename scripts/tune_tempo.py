@@ -21,9 +21,9 @@ import math
 import numpy as np
 
 from engine.config import TEMPO, TempoConfig
-from engine.corpus import CorpusAnalyses, material_sets
-from engine.tempo import LearnedBelief, SignalEvidence, estimate_tempo
-from engine.tempo_classifier import shipped_classifier
+from engine.training.corpus import CorpusAnalyses, material_sets
+from engine.analysis.tempo import LearnedBelief, SignalEvidence, estimate_tempo
+from engine.models.tempo_classifier import shipped_classifier
 
 SPACE = {  # each weight's candidate values; the default is always among them
     "signal_exponent": (1.0, 1.5, 2.0, 3.0),

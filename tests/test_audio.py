@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from engine import audio
-from engine.audio import (
+from engine.audio import decode as audio
+from engine.audio.decode import (
     AudioError,
     FileVanished,
     content_hash,

@@ -26,9 +26,9 @@ from desktop.main_window import MainWindow
 from desktop.tempo_knob import TempoKnob
 from desktop.messages import IndexOutcome
 from desktop.track_table import BPM, FAVOURITE
-from engine import cli
-from engine.embed.embedder import MusicnnEmbedder
-from engine.library import Library
+from sbf import cli
+from engine.analysis.embedding import MusicnnEmbedder
+from engine.library.facade import Library
 from tests.conftest import click_track, write, write_patterns
 
 WAIT_MS = 30_000

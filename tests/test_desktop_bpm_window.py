@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from desktop.results_view import BPM, NAME
-from engine import cli
-from engine.library import Library
-from engine.search import DEFAULT_WINDOW
+from sbf import cli
+from engine.library.facade import Library
+from engine.search.session import DEFAULT_WINDOW
 from tests.conftest import click_track, write, write_patterns
 from tests.test_desktop import isolated_settings, latest_answer, open_window, widen  # noqa: F401
 

@@ -15,8 +15,8 @@ import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
 
 from engine.config import DESKTOP
-from engine.library import Library
-from engine.store import Track
+from engine.library.facade import Library
+from engine.library.store import Track
 from desktop import main_window
 from desktop.track_table import BPM, FAVOURITE, NAME, TrackListDiff, TrackTable
 from tests.conftest import click_track, write

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.library import Library
-from engine.scan import ScanError
+from engine.library.facade import Library
+from engine.library.scan import ScanError
 from tests.conftest import click_track, tone, write
 
 
@@ -112,7 +112,7 @@ def test_kill_9_during_a_scan_then_resume_loses_and_duplicates_nothing(tmp_path)
     for i in range(40):
         write(folder / f"loop_{i:02d}.wav", click_track(80 + 2 * i, 3.0, seed=i))
     lib_dir = tmp_path / "lib"
-    cmd = [sys.executable, "-m", "engine.cli", "index", str(folder), "--library-dir", str(lib_dir), "--workers", "1"]
+    cmd = [sys.executable, "-m", "sbf.cli", "index", str(folder), "--library-dir", str(lib_dir), "--workers", "1"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     db = lib_dir / "library.sqlite3"
     deadline = time.monotonic() + 120
@@ -143,7 +143,7 @@ def test_kill_9_during_a_scan_then_resume_loses_and_duplicates_nothing(tmp_path)
 
 
 def test_a_full_disk_during_a_commit_changes_nothing_and_says_so(library, sample_folder, monkeypatch):
-    from engine.store import StoreError
+    from engine.library.store import StoreError
 
     list(library.index(sample_folder, workers=1))
     write(sample_folder / "new.wav", click_track(95, 3.0))

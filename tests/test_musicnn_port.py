@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from engine.embed.mel import log_mel
-from engine.embed.musicnn import load_musicnn, weights_path
-from engine.embed.tf_checkpoint import CheckpointError, read_checkpoint
+from engine.analysis.mel import log_mel
+from engine.models.musicnn import load_musicnn, weights_path
+from engine.models.tf_checkpoint import CheckpointError, read_checkpoint
 
 FIXTURE = Path(__file__).parent / "fixtures" / "musicnn_reference.npz"
 TOLERANCE = 1e-4

@@ -10,20 +10,20 @@ import numpy as np
 import pytest
 import torch
 
-from engine.audio import load_mono
+from engine.audio.decode import load_mono
 from engine.config import INFERENCE, MEL
-from engine.embed import embedder as embedder_module
-from engine.embed import musicnn
-from engine.embed.embedder import MusicnnEmbedder
-from engine.embed.mel import log_mel
-from engine.embed.onnx_backend import OnnxMusicnn, OnnxTempoNet, OnnxTranslatorNet
-from engine.embed.torch_backend import TorchMusicnn
-from engine.embed.track_vector import TrackSpace
-from engine.inference import BackendUnavailable, inference_backend
-from engine.tempo_classifier import TempoClassifier, TempoClassifierConfig
-from engine.tempo_classifier_training import TorchTempoNet, network
-from engine.translation import Translator, TranslatorConfig
-from engine.translation_training import MusicnnTranslator
+from engine.analysis import embedding as embedder_module
+from engine.models import musicnn
+from engine.analysis.embedding import MusicnnEmbedder
+from engine.analysis.mel import log_mel
+from engine.models.onnx_runtime import OnnxMusicnn, OnnxTempoNet, OnnxTranslatorNet
+from engine.models.torch_runtime import TorchMusicnn
+from engine.models.track_space import TrackSpace
+from engine.models.runtime import BackendUnavailable, inference_backend
+from engine.models.tempo_classifier import TempoClassifier, TempoClassifierConfig
+from engine.training.tempo_classifier import TorchTempoNet, network
+from engine.models.translation import Translator, TranslatorConfig
+from engine.training.translator import MusicnnTranslator
 from tests.conftest import click_track
 
 TOLERANCE = 1e-4

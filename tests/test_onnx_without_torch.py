@@ -39,9 +39,9 @@ SCRIPT = '''
 import json, sys
 import numpy as np
 import engine
-from engine.inference import NETWORKS, inference_backend
-from engine.library import Library
-from engine.tempo_classifier import classify_tempo
+from engine.models.runtime import NETWORKS, inference_backend
+from engine.library.facade import Library
+from engine.models.tempo_classifier import classify_tempo
 
 folder, library_dir = sys.argv[1], sys.argv[2]
 lib = Library(library_dir)
@@ -102,10 +102,10 @@ def test_index_search_translate_and_classify_without_torch(torchless_env, tmp_pa
 
 
 def test_fine_tuning_says_it_needs_the_developer_install(torchless_env, tmp_path):
-    done = run(["-m", "engine.cli", "train", "translator", "--library-dir", str(tmp_path / "lib")], torchless_env)
+    done = run(["-m", "sbf.cli", "train", "translator", "--library-dir", str(tmp_path / "lib")], torchless_env)
     assert done.returncode == 2
     assert "developer install" in done.stderr and "pip install similar-but-faster" in done.stderr
     assert "Traceback" not in done.stderr
-    reset = run(["-m", "engine.cli", "train", "translator", "--library-dir", str(tmp_path / "lib"), "--reset"],
+    reset = run(["-m", "sbf.cli", "train", "translator", "--library-dir", str(tmp_path / "lib"), "--reset"],
                 torchless_env)
     assert reset.returncode == 0, reset.stderr  # forgetting a fine-tune needs no torch

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import cli
+from sbf import cli
 from tests.conftest import click_track, tone, write
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,7 +47,7 @@ def load_entry():
 
 def test_the_one_executable_is_both_the_app_and_sbf(monkeypatch):
     calls = []
-    monkeypatch.setattr("engine.cli.main", lambda argv: calls.append(("sbf", argv)) or 0)
+    monkeypatch.setattr("sbf.cli.main", lambda argv: calls.append(("sbf", argv)) or 0)
     monkeypatch.setattr("desktop.app.main", lambda argv: calls.append(("app", argv)) or 0)
     entry = load_entry()
     for argv in (["index", "/samples"], [], ["--selftest"], ["gui", "--demo"]):
@@ -79,6 +79,6 @@ def test_the_spec_bundles_the_resources_and_leaves_torch_out():
     shipped = {Path(source).name for source, _ in asked["datas"]}
     assert {"demo", "onnx", "translator.safetensors", "track_space.safetensors", "tempo_classifier.safetensors",
             "LICENSE-musicnn-ISC.md"} <= shipped
-    assert {"torch", "engine.translation_training", "engine.tempo_classifier_training"} <= set(asked["excludes"])
+    assert {"torch", "engine.training.translator", "engine.training.tempo_classifier"} <= set(asked["excludes"])
     kept = [d[0] for d in asked["collected"][2]]
     assert kept == ["/qt/plugins/platforms/libqoffscreen.so"]  # Qt's translations are left out

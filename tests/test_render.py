@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from engine.audio import AudioError, content_hash
+from engine.audio.decode import AudioError, content_hash
 from engine.config import LIMITS
-from engine.render import RenderError, load_stretched, render_stretched, stretched_audio
+from engine.audio.stretched import RenderError, load_stretched, render_stretched, stretched_audio
 from tests.conftest import SR, click_track, write
 
 

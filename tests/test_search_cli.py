@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import engine
-from engine.library import Library
+from engine.library.facade import Library
 from tests.conftest import click_track, tone, write
 
 
@@ -57,7 +57,7 @@ def test_embed_file_api(sample_folder):
 
 
 def run_sbf(*args: str, lib_dir: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "engine.cli", *args, "--library-dir", str(lib_dir)],
+    return subprocess.run([sys.executable, "-m", "sbf.cli", *args, "--library-dir", str(lib_dir)],
                           capture_output=True, text=True, timeout=300)
 
 
@@ -88,8 +88,8 @@ def test_cli_user_errors_are_one_line_without_traceback(tmp_path, args):
 
 
 def test_large_library_index_is_cached_on_disk_and_rebuilt_when_stale(indexed, monkeypatch, tmp_path):
-    import engine.library as library_module
-    from engine.vector_index import make_index
+    import engine.library.facade as library_module
+    from engine.search.vector_index import make_index
 
     monkeypatch.setattr(library_module, "make_index", lambda n, dim: make_index(n, dim, threshold=0))
     lib, folder = indexed

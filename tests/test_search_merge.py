@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from engine.config import SEARCH
-from engine.search import SearchSession, VectorLibrary
+from engine.search.session import SearchSession, VectorLibrary
 
 
 def library(vectors, bpms, translator=lambda v, tau: v, index=None) -> VectorLibrary:
@@ -81,8 +81,8 @@ def test_contour_merge_rules_rank_a_single_exact_match_against_a_match_everywher
 
 
 def test_a_wide_window_searched_in_the_graph_finds_what_the_exact_scan_finds():
-    from engine.tempo_gate import TempoGate
-    from engine.vector_index import HnswIndex
+    from engine.search.tempo_gate import TempoGate
+    from engine.search.vector_index import HnswIndex
 
     rng = np.random.default_rng(3)
     centres = rng.standard_normal((30, 16))

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.library import Library
-from engine.search import SearchError, SearchSession
+from engine.library.facade import Library
+from engine.search.session import SearchError, SearchSession
 from tests.conftest import click_track, tone, write
 
 

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from engine import cli
+from sbf import cli
 from engine.config import FINE_TUNE, MEL
-from engine.embed.mel import log_mel
-from engine.finetune import NotEnoughFiles, fine_tune, split_heldout
-from engine.library import Library
-from engine.stretch import stretch_mel, stretched_example
-from engine.translation import Translator, TranslatorConfig
+from engine.analysis.mel import log_mel
+from engine.training.finetune import NotEnoughFiles, fine_tune, split_heldout
+from engine.library.facade import Library
+from engine.training.mel_stretch import stretch_mel, stretched_example
+from engine.models.translation import Translator, TranslatorConfig
 from tests.conftest import click_track, tone, write
 
 TINY = dataclasses.replace(FINE_TUNE, epochs=2, versions_per_file=1, max_patches=1, min_files=3,

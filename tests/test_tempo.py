@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from engine.audio import probe
+from engine.audio.decode import probe
 from engine.config import TEMPO
-from engine.tempo import (
+from engine.analysis.tempo import (
     ONE_SHOT,
     FileTags,
     SignalEvidence,
@@ -199,7 +199,7 @@ def test_cli_tempo_json_has_four_fields_and_null_bpm_for_a_one_shot(tmp_path):
     shot = write(tmp_path / "blip.wav", click_track(120.0, 0.3))
     broken = tmp_path / "broken.wav"
     broken.write_text("not audio\n" * 40)
-    out = subprocess.run([sys.executable, "-m", "engine.cli", "tempo", str(loop), str(broken), str(shot), "--json",
+    out = subprocess.run([sys.executable, "-m", "sbf.cli", "tempo", str(loop), str(broken), str(shot), "--json",
                           "--library-dir", str(tmp_path / "lib")], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout)
@@ -210,14 +210,15 @@ def test_cli_tempo_json_has_four_fields_and_null_bpm_for_a_one_shot(tmp_path):
 
 
 def test_cli_tempo_exits_2_when_no_file_can_be_read(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "engine.cli", "tempo", str(tmp_path / "missing.wav"),
+    out = subprocess.run([sys.executable, "-m", "sbf.cli", "tempo", str(tmp_path / "missing.wav"),
                           "--library-dir", str(tmp_path / "lib")], capture_output=True, text=True, timeout=300)
     assert out.returncode == 2 and out.stderr == f"sbf: {tmp_path / 'missing.wav'}: no such file\n"
 
 
 def test_cli_tempo_reuses_the_stored_tempo_block_of_a_library_file(tmp_path, sample_folder, monkeypatch, capsys):
-    from engine import cli, tempo
-    from engine.library import Library
+    from engine.analysis import tempo
+    from sbf import cli
+    from engine.library.facade import Library
 
     lib = Library(tmp_path / "lib")
     list(lib.index(sample_folder, workers=1))

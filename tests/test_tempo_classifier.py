@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from engine.config import TEMPO_BLOCK
-from engine.embed.track_vector import TrackSpace
-from engine.tempo_classifier import TempoClassifier, TempoClassifierConfig, TempoClassifierMismatch, fit
+from engine.models.track_space import TrackSpace
+from engine.models.tempo_classifier import TempoClassifier, TempoClassifierConfig, TempoClassifierMismatch, fit
 
 SMALL = TempoClassifierConfig(hidden=64, dropout=0.0)
 
@@ -84,7 +84,7 @@ def test_classes_span_30_to_300_bpm_in_sixteenths_of_an_octave():
 @pytest.mark.parametrize("believed", [90.0, 180.0])
 def test_the_classifiers_vote_settles_an_octave_the_sound_cannot(believed):
     """Clicks at 180 BPM are also periodic at 90: the classifier's belief picks the octave."""
-    from engine.tempo import LearnedBelief, estimate_tempo, signal_evidence
+    from engine.analysis.tempo import LearnedBelief, estimate_tempo, signal_evidence
     from tests.conftest import SR, click_track
 
     clicks = click_track(180.0, 10.0)
@@ -96,8 +96,8 @@ def test_the_classifiers_vote_settles_an_octave_the_sound_cannot(believed):
 
 
 def test_a_scan_asks_the_shipped_classifier_only_for_its_own_embedder():
-    from engine.analysis import learned_tempo
-    from engine.embed.embedder import MusicnnEmbedder
+    from engine.analysis.pipeline import learned_tempo
+    from engine.analysis.embedding import MusicnnEmbedder
 
     space = TrackSpace.load()
     patches, block = np.zeros((2, MusicnnEmbedder.dimension), np.float32), np.zeros(space.block_bins, np.float32)

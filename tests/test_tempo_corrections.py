@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import cli
-from engine.library import Library
-from engine.tempo import TempoCorrectionError, corrected_bpm
+from sbf import cli
+from engine.library.facade import Library
+from engine.analysis.tempo import TempoCorrectionError, corrected_bpm
 from tests.conftest import click_track, write
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import save_file
 
-from engine.embed.track_vector import TrackSpace
+from engine.models.track_space import TrackSpace
 
 
 def fitted(weight: float = 1.5) -> TrackSpace:

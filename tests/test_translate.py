@@ -7,9 +7,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from engine.embed.tempo_block import shift_tempo_block
-from engine.embed.track_vector import TrackSpace
-from engine.translation import Translator, TranslatorConfig, TranslatorMismatch, fit
+from engine.analysis.tempo_block import shift_tempo_block
+from engine.models.track_space import TrackSpace
+from engine.models.translation import Translator, TranslatorConfig, TranslatorMismatch, fit
 
 K, BINS = 12, 70
 
@@ -70,7 +70,7 @@ def test_save_load_round_trip_and_refuses_another_space(space, tmp_path):
 
 def test_public_api_translates_one_vector_or_a_batch():
     import engine
-    from engine.embed.track_vector import TrackSpace
+    from engine.models.track_space import TrackSpace
 
     space = TrackSpace.load()
     rng = np.random.default_rng(3)

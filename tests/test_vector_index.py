@@ -9,7 +9,7 @@ import pytest
 
 from benchmarks.bench_index import clustered_vectors
 from engine.config import INDEX
-from engine.vector_index import (
+from engine.search.vector_index import (
     CacheCorrupt,
     CacheMissing,
     CacheStale,

@@ -3,7 +3,7 @@
 The shipped translation was learned from MIDI re-rendered at other tempi: real tempo changes, but
 General MIDI instruments. A user's library holds other sounds, so we continue training on them with
 the paper's self-supervised signal (McCallum et al. 2024): each file's log-mel spectrogram stretched
-in time (:mod:`engine.stretch`). A pair is (the file as stored, the file stretched to a random tempo
+in time (:mod:`engine.training.mel_stretch`). A pair is (the file as stored, the file stretched to a random tempo
 ratio tau); f learns to move the first onto the second. The tempo block is not learned: its exact
 shift is used for the stretched version as for any query.
 
@@ -15,7 +15,7 @@ Like a scan, a run is a generator of progress events; stop iterating to cancel, 
 written: the result is saved, atomically, only once everything else is done.
 
 Training needs torch, which the packaged app leaves out: there, ``sbf train translator`` says how to
-get the developer install (:func:`engine.inference.require_training`) instead of importing this module.
+get the developer install (:func:`engine.models.runtime.require_training`) instead of importing this module.
 """
 
 from __future__ import annotations
@@ -27,17 +27,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.audio import AudioError, load_mono
+from engine.audio.decode import AudioError, load_mono
 from engine.config import FINE_TUNE, PATCHES, FineTuneConfig, PatchConfig
-from engine.embed.embedder import MusicnnEmbedder
-from engine.embed.mel import log_mel
-from engine.embed.tempo_block import shift_tempo_block
-from engine.embed.track_vector import TrackSpace
-from engine.evaluate import tempo_retrieval
-from engine.library import Library
-from engine.stretch import stretched_example
-from engine.translation import Translator, TranslatorConfig
-from engine.translation_training import MusicnnTranslator, train_epochs
+from engine.analysis.embedding import MusicnnEmbedder
+from engine.analysis.mel import log_mel
+from engine.analysis.tempo_block import shift_tempo_block
+from engine.models.track_space import TrackSpace
+from engine.training.evaluate import tempo_retrieval
+from engine.library.facade import Library
+from engine.training.mel_stretch import stretched_example
+from engine.models.translation import Translator, TranslatorConfig
+from engine.training.translator import MusicnnTranslator, train_epochs
 
 
 class NotEnoughFiles(ValueError):

@@ -460,7 +460,7 @@ def _blas() -> ThreadpoolController:
 def one_blas_thread():
     """A context in which numpy's products run on one BLAS thread.
 
-    Exact search (here and in :mod:`engine.tempo_gate`) runs its product so. Threaded BLAS gains
+    Exact search (here and in :mod:`engine.search.tempo_gate`) runs its product so. Threaded BLAS gains
     little on a product this small, and when the cores are busy (a library scan runs beside the
     search) its threads wait on each other: at 10k tracks a single query went from 0.2 ms to 16 ms
     median on 2 loaded cores. Limiting costs about 6 us per call and is undone on exit.

@@ -17,8 +17,8 @@ TranslateFn = Callable[[np.ndarray, float], np.ndarray]  # (Q, D) vectors, tau -
 
 
 class Version(Protocol):
-    """One version of a piece at a known tempo ratio: a corpus :class:`engine.corpus.Render`, or a
-    stretched spectrogram of a library file (:mod:`engine.finetune`)."""
+    """One version of a piece at a known tempo ratio: a corpus :class:`engine.training.corpus.Render`, or a
+    stretched spectrogram of a library file (:mod:`engine.training.finetune`)."""
 
     @property
     def piece_id(self) -> str: ...

@@ -3,7 +3,7 @@
 tau = T'/T everywhere: tau = 2 is twice as fast. The embedding model is frozen; only f is learned.
 
 - On the tempo block f is exact: the block is an onset autocorrelation on a log-BPM grid, so a tempo
-  change is a shift of ``16 * log2(tau)`` steps (:func:`engine.embed.tempo_block.shift_tempo_block`).
+  change is a shift of ``16 * log2(tau)`` steps (:func:`engine.analysis.tempo_block.shift_tempo_block`).
 - On the MusiCNN part f is learned from real tempo changes (MIDI re-rendered at another tempo), as a
   residual correction that vanishes at tau = 1: ``z + log2(tau) * g(z, log2 tau)``. ``g`` is either one
   learned direction (``kind="direction"``) or a small MLP (``kind="mlp"``); ``kind="identity"``
@@ -13,8 +13,8 @@ A translator is tied to the track space it was trained in (the standardisation c
 means), and refuses to load against another.
 
 This module is inference only and needs no torch: the learned part runs on ONNX Runtime or torch
-(``engine/inference.py`` decides). The torch module and its training are in
-:mod:`engine.translation_training`.
+(``engine/models/runtime.py`` decides). The torch module and its training are in
+:mod:`engine.training.translator`.
 """
 
 from __future__ import annotations
@@ -28,12 +28,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from engine.embed.tempo_block import shift_tempo_block
-from engine.embed.tied_weights import load_tied, save_tied
-from engine.embed.track_vector import TrackSpace
-from engine.inference import translator_network
+from engine.config import RESOURCES
+from engine.analysis.tempo_block import shift_tempo_block
+from engine.models.tied_weights import load_tied, save_tied
+from engine.models.track_space import TrackSpace
+from engine.models.runtime import translator_network
 
-DEFAULT_PATH = Path(__file__).resolve().parent.parent / "resources" / "translator.safetensors"
+DEFAULT_PATH = RESOURCES / "translator.safetensors"
 KINDS = ("identity", "direction", "mlp")
 
 
@@ -83,7 +84,7 @@ class Translator:
         """A translator to train (a torch module), or the identity, which needs no training and no torch."""
         if cfg.kind == "identity":
             return cls(space, IdentityNet(), cfg)
-        from engine.translation_training import MusicnnTranslator  # training needs torch
+        from engine.training.translator import MusicnnTranslator  # training needs torch
 
         return cls(space, MusicnnTranslator(space.musicnn_dim, cfg), cfg)
 
@@ -133,8 +134,8 @@ _TRAINING = ("fit", "train_epochs", "train_pairs")
 
 
 def __getattr__(name: str):
-    """``fit``, ``train_epochs`` and ``train_pairs`` live in :mod:`engine.translation_training` (torch);
+    """``fit``, ``train_epochs`` and ``train_pairs`` live in :mod:`engine.training.translator` (torch);
     importing them from here still works, and loads torch only then."""
     if name in _TRAINING:
-        return getattr(import_module("engine.translation_training"), name)
+        return getattr(import_module("engine.training.translator"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

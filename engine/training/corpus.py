@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.audio import load_mono
+from engine.audio.decode import load_mono
 from engine.config import PATCHES, TEMPO_BLOCK, PatchConfig
-from engine.embed.tempo_block import compute_tempo_block
-from engine.evaluate import TranslateFn, tempo_retrieval
-from engine.tempo import SignalEvidence, signal_evidence
+from engine.analysis.tempo_block import compute_tempo_block
+from engine.training.evaluate import TranslateFn, tempo_retrieval
+from engine.analysis.tempo import SignalEvidence, signal_evidence
 
 if TYPE_CHECKING:
-    from engine.embed.track_vector import TrackSpace
+    from engine.models.track_space import TrackSpace
 
 DEFAULT_CORPUS = Path("data/corpus")
 REAL_CORPUS = Path("data/real")  # tracker modules at other tempi, mixed renders, productions (docs/corpus.md)
@@ -90,7 +90,7 @@ class CorpusAnalyses:
 def _init(hop: int) -> None:
     import torch
 
-    from engine.embed.embedder import MusicnnEmbedder
+    from engine.analysis.embedding import MusicnnEmbedder
 
     torch.set_num_threads(1)
     global _EMB
@@ -98,7 +98,7 @@ def _init(hop: int) -> None:
 
 
 def signal_axis() -> np.ndarray:
-    """The tempo estimator's BPM axis: what :func:`engine.tempo.signal_evidence` returns on silence."""
+    """The tempo estimator's BPM axis: what :func:`engine.analysis.tempo.signal_evidence` returns on silence."""
     return signal_evidence(np.zeros(16), 16_000).bpm
 
 
@@ -145,7 +145,7 @@ class MaterialSet:
     distractors: CorpusAnalyses | None = None
 
     def translation_rates(self, space: TrackSpace, split: str, translate: TranslateFn) -> dict[float, float]:
-        """Translation top-1 per target tau (:func:`engine.evaluate.tempo_retrieval`) on one split's pieces
+        """Translation top-1 per target tau (:func:`engine.training.evaluate.tempo_retrieval`) on one split's pieces
         ("train" or "heldout"), searched among every version of them and the distractors."""
         parts = [self.held if split == "heldout" else self.train]
         parts += [self.distractors] if self.distractors is not None else []

@@ -25,6 +25,8 @@ from safetensors.torch import load_file
 from torch import nn
 from torch.nn import functional as F
 
+from engine.config import RESOURCES
+
 BN_EPSILON = 1e-3  # tf.compat.v1.layers.batch_normalization default
 TIMBRAL_KERNELS = (38, 67)  # int(0.4 * 96), int(0.7 * 96) mel bands
 TEMPORAL_KERNELS = (128, 64, 32)  # frames
@@ -144,7 +146,7 @@ def tf_to_torch_state(tf_vars: dict) -> dict[str, torch.Tensor]:
     return state
 
 
-WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "resources" / "musicnn"
+WEIGHTS_DIR = RESOURCES / "musicnn"
 
 
 def weights_path(model: str = "MSD_musicnn", weights_dir: Path = WEIGHTS_DIR) -> Path:

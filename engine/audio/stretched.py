@@ -20,9 +20,9 @@ import numpy as np
 import soundfile as sf
 from platformdirs import user_cache_dir
 
-from engine.audio import AudioError, content_hash, load_mono, probe
+from engine.audio.decode import AudioError, content_hash, load_mono, probe
 from engine.config import DESKTOP, DesktopConfig
-from engine.library import APP_NAME
+from engine.library.facade import APP_NAME
 
 SUBTYPE = "FLOAT"  # 32-bit float WAV: a stretch can overshoot full scale, float keeps it without clipping
 
@@ -58,7 +58,7 @@ def stretched_audio(path: str | os.PathLike[str], tau: float,
 
     Parameters
     ----------
-    path : any audio file :func:`engine.audio.load_mono` reads
+    path : any audio file :func:`engine.audio.decode.load_mono` reads
     tau : tempo ratio T'/T (> 0); 1 returns the audio as it is
 
     Returns
@@ -67,7 +67,7 @@ def stretched_audio(path: str | os.PathLike[str], tau: float,
     sample_rate : Hz, the file's own
 
     At tau = 1 a file longer than ``cfg.stretch_max_seconds`` is decoded as evenly spread excerpts
-    adding up to that length (as :func:`engine.audio.load_mono` does), enough to preview it.
+    adding up to that length (as :func:`engine.audio.decode.load_mono` does), enough to preview it.
 
     Raises
     ------
@@ -123,7 +123,7 @@ def render_stretched(path: str | os.PathLike[str], tau: float, cache_dir: str | 
     The copy is keyed by the sound's content hash, its size and modification time (:func:`file_stamp`)
     and tau: a renamed or moved sample (same content, same stamp) reuses its copies, and an edited
     one gets new ones even where the edit lies outside the regions
-    :func:`engine.audio.content_hash` samples. It is written to a temporary file and moved into place, so a copy
+    :func:`engine.audio.decode.content_hash` samples. It is written to a temporary file and moved into place, so a copy
     that exists is always complete, even after a crash or a full disk.
 
     Parameters

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.config import INDEX
-from engine.vector_index import HnswIndex, VectorIndex, one_blas_thread
+from engine.search.vector_index import HnswIndex, VectorIndex, one_blas_thread
 
 TempoBelief = Sequence[tuple[float, float]]  # (BPM, share), the tempo shown first; empty: no tempo
 

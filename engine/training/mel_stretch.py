@@ -14,7 +14,7 @@ import numpy as np
 from scipy.interpolate import CubicSpline
 
 from engine.config import MEL
-from engine.embed.embedder import MusicnnEmbedder
+from engine.analysis.embedding import MusicnnEmbedder
 
 
 def stretch_mel(log_mel: np.ndarray, tau: float) -> np.ndarray:
@@ -28,7 +28,7 @@ def stretch_mel(log_mel: np.ndarray, tau: float) -> np.ndarray:
     Parameters
     ----------
     log_mel : np.ndarray, shape (T, n_mels)
-        Log-mel frames as :func:`engine.embed.mel.log_mel` returns them, T >= 2.
+        Log-mel frames as :func:`engine.analysis.mel.log_mel` returns them, T >= 2.
     tau : float
         Tempo ratio T'/T, positive (2 is twice as fast).
 
@@ -52,7 +52,7 @@ def stretched_example(log_mel: np.ndarray, tau: float, embedder: MusicnnEmbedder
     """Per-patch MusiCNN embeddings of ``log_mel`` stretched to tempo ratio ``tau``.
 
     A stretch shorter than one patch is looped in the mel domain until it fills one, as
-    :func:`engine.embed.embedder.loop_pad` loops short audio: a fast short loop still plays as a loop.
+    :func:`engine.analysis.embedding.loop_pad` loops short audio: a fast short loop still plays as a loop.
 
     Parameters
     ----------

@@ -31,8 +31,8 @@ import numpy as np
 from engine.config import INFERENCE, InferenceConfig
 
 if TYPE_CHECKING:
-    from engine.tempo_classifier import TempoClassifierConfig, TempoNet
-    from engine.translation import TranslatorConfig, TranslatorNet
+    from engine.models.tempo_classifier import TempoClassifierConfig, TempoNet
+    from engine.models.translation import TranslatorConfig, TranslatorNet
 
 BACKENDS = ("onnx", "torch")  # in order of preference
 _MODULE = {"onnx": "onnxruntime", "torch": "torch"}  # what each needs importable
@@ -75,10 +75,10 @@ def inference_backend(network: str, cfg: InferenceConfig = INFERENCE) -> str:
 def musicnn_network(threads: int = INFERENCE.threads) -> PatchNetwork:
     """MusiCNN (MSD weights) on the chosen runtime, using at most ``threads`` threads."""
     if inference_backend("musicnn") == "onnx":
-        from engine.embed.onnx_backend import OnnxMusicnn
+        from engine.models.onnx_runtime import OnnxMusicnn
 
         return OnnxMusicnn(threads)
-    from engine.embed.torch_backend import TorchMusicnn
+    from engine.models.torch_runtime import TorchMusicnn
 
     return TorchMusicnn(threads)
 
@@ -87,10 +87,10 @@ def translator_network(cfg: TranslatorConfig, dim: int, state: Mapping[str, np.n
     """The learned part of a translator of kind "direction" or "mlp" with weights ``state``, on the chosen
     runtime; ``dim`` is the MusiCNN part's dimension K."""
     if inference_backend("translator") == "onnx":
-        from engine.embed.onnx_backend import OnnxTranslatorNet
+        from engine.models.onnx_runtime import OnnxTranslatorNet
 
         return OnnxTranslatorNet(cfg.kind, state)
-    from engine.translation_training import MusicnnTranslator
+    from engine.training.translator import MusicnnTranslator
 
     return MusicnnTranslator.from_state(dim, cfg, state)
 
@@ -98,10 +98,10 @@ def translator_network(cfg: TranslatorConfig, dim: int, state: Mapping[str, np.n
 def tempo_network(cfg: TempoClassifierConfig, dim: int, state: Mapping[str, np.ndarray]) -> TempoNet:
     """A tempo classifier's network with weights ``state`` on the chosen runtime; ``dim``: track vector size."""
     if inference_backend("tempo_classifier") == "onnx":
-        from engine.embed.onnx_backend import OnnxTempoNet
+        from engine.models.onnx_runtime import OnnxTempoNet
 
         return OnnxTempoNet(cfg.hidden > 0, state)
-    from engine.tempo_classifier_training import TorchTempoNet
+    from engine.training.tempo_classifier import TorchTempoNet
 
     return TorchTempoNet.from_state(dim, cfg, state)
 

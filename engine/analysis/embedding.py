@@ -12,10 +12,10 @@ from typing import Protocol
 import numpy as np
 
 from engine.config import INFERENCE, MEL, PATCHES, MelConfig, PatchConfig
-from engine.embed.mel import log_mel
-from engine.inference import musicnn_network
+from engine.analysis.mel import log_mel
+from engine.models.runtime import musicnn_network
 
-POOL_DIM = 753  # MusiCNN's front- and mid-end channels (engine.embed.musicnn.POOL_DIM, which needs torch)
+POOL_DIM = 753  # MusiCNN's front- and mid-end channels (engine.models.musicnn.POOL_DIM, which needs torch)
 
 
 class Embedder(Protocol):
@@ -61,7 +61,7 @@ class MusicnnEmbedder:
 
     The mean pool carries tempo better than the 200-d penultimate layer (measured on re-rendered
     MIDI, see docs/track-vector.md), and it is what the translation function is trained on. The
-    network runs on ONNX Runtime or torch (``engine/inference.py`` picks); both give the same vectors
+    network runs on ONNX Runtime or torch (``engine/models/runtime.py`` picks); both give the same vectors
     within float32 rounding, so they share one id and version.
 
     Parameters

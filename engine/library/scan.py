@@ -27,11 +27,11 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
-from engine.analysis import FileAnalysis, analyse_file
-from engine.audio import AUDIO_EXTENSIONS, AudioError, FileVanished, content_hash
+from engine.analysis.pipeline import FileAnalysis, analyse_file
+from engine.audio.decode import AUDIO_EXTENSIONS, AudioError, FileVanished, content_hash
 from engine.config import INFERENCE
-from engine.embed.embedder import Embedder, MusicnnEmbedder
-from engine.store import Failure, FileRecord, NewAnalysis, Store
+from engine.analysis.embedding import Embedder, MusicnnEmbedder
+from engine.library.store import Failure, FileRecord, NewAnalysis, Store
 
 BATCH_FILES = 16  # commit at least this often...
 BATCH_SECONDS = 2.0  # ...or after this long, whichever comes first

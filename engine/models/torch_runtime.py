@@ -1,6 +1,6 @@
 """MusiCNN on PyTorch, called as the embedder calls any runtime: numpy patches in, numpy mean pool out.
 
-The fallback where ONNX Runtime is not installed (``engine/inference.py`` decides), and the reference
+The fallback where ONNX Runtime is not installed (``engine/models/runtime.py`` decides), and the reference
 the ONNX graph is held to.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from engine.embed.musicnn import load_musicnn
+from engine.models.musicnn import load_musicnn
 
 
 class TorchMusicnn:

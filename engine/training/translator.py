@@ -2,8 +2,8 @@
 
 :class:`MusicnnTranslator` is the single source of truth for the forward pass: training runs it,
 ``scripts/export_onnx.py`` exports it for ONNX Runtime, and it runs inference where ONNX Runtime is
-not installed (``engine/inference.py`` decides). The inference side, torch-free, is
-:mod:`engine.translation`.
+not installed (``engine/models/runtime.py`` decides). The inference side, torch-free, is
+:mod:`engine.models.translation`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from engine.embed.track_vector import TrackSpace
-from engine.translation import Translator, TranslatorConfig
+from engine.models.track_space import TrackSpace
+from engine.models.translation import Translator, TranslatorConfig
 
 
 class MusicnnTranslator(nn.Module):
@@ -48,7 +48,7 @@ class MusicnnTranslator(nn.Module):
         return z + lt * self.mlp(torch.cat([z, lt], dim=-1))
 
     def predict(self, z: np.ndarray, log_tau: np.ndarray) -> np.ndarray:
-        """:meth:`forward` on float32 arrays, without gradients: the :class:`engine.translation.TranslatorNet` call."""
+        """:meth:`forward` on float32 arrays, without gradients: the :class:`engine.models.translation.TranslatorNet` call."""
         with torch.inference_mode():
             return self(torch.from_numpy(np.ascontiguousarray(z, dtype=np.float32)),
                         torch.from_numpy(np.ascontiguousarray(log_tau, dtype=np.float32))).numpy()
@@ -94,7 +94,7 @@ def train_epochs(net: MusicnnTranslator, z_from: np.ndarray, z_to: np.ndarray, t
     """Train ``net`` in place to map ``z_from`` at ratio ``taus`` onto ``z_to``; yields each epoch's mean loss.
 
     The one training loop of :func:`fit` (from scratch) and of fine-tuning an existing translator
-    (:mod:`engine.finetune`). A generator, so a caller can report progress and cancel between epochs.
+    (:mod:`engine.training.finetune`). A generator, so a caller can report progress and cancel between epochs.
 
     z_from, z_to : (P, K) MusiCNN parts of pairs; taus : (P,) tempo ratio from each ``z_from`` to its ``z_to``;
     batch : pairs per optimiser step.

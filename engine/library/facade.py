@@ -21,18 +21,18 @@ from pathlib import Path
 import numpy as np
 from platformdirs import user_data_dir
 
-from engine.analysis import analyse_file
+from engine.analysis.pipeline import analyse_file
 from engine.config import SEARCH, SearchConfig
-from engine.embed.embedder import Embedder, MusicnnEmbedder
-from engine.embed.track_vector import TrackSpace
-from engine.scan import ScanEvent, Scanner
-from engine.search import DEFAULT_WINDOW, Found, Query, SearchResult, SearchSession, merged_neighbours
-from engine.store import FileRecord, RecentQuery, Store, StoredAnalysis, TempoRecord
-from engine.tempo import TempoCorrectionError, TempoState, corrected_bpm
-from engine.tempo_gate import TempoGate
-from engine.translation import DEFAULT_PATH as SHIPPED_TRANSLATOR
-from engine.translation import Translator, TranslatorConfig, TranslatorMismatch
-from engine.vector_index import HnswIndex, IndexCacheError, VectorIndex, make_index
+from engine.analysis.embedding import Embedder, MusicnnEmbedder
+from engine.models.track_space import TrackSpace
+from engine.library.scan import ScanEvent, Scanner
+from engine.search.session import DEFAULT_WINDOW, Found, Query, SearchResult, SearchSession, merged_neighbours
+from engine.library.store import FileRecord, RecentQuery, Store, StoredAnalysis, TempoRecord
+from engine.analysis.tempo import TempoCorrectionError, TempoState, corrected_bpm
+from engine.search.tempo_gate import TempoGate
+from engine.models.translation import DEFAULT_PATH as SHIPPED_TRANSLATOR
+from engine.models.translation import Translator, TranslatorConfig, TranslatorMismatch
+from engine.search.vector_index import HnswIndex, IndexCacheError, VectorIndex, make_index
 
 APP_NAME = "similar-but-faster"
 DB_NAME = "library.sqlite3"
@@ -103,7 +103,7 @@ class Library:
 
         Parameters
         ----------
-        mode : "similar", "target" (at a tempo) or "contour" (at any tempo), see engine/search.py
+        mode : "similar", "target" (at a tempo) or "contour" (at any tempo), see engine/search/session.py
         target_bpm : with ``mode="target"``, tau = target_bpm / the query's BPM (its estimate, or the
             user's correction); 20 to 999 BPM
         ratio : with ``mode="target"``, tau directly (T'/T, 2 = twice as fast; 0.25 to 4); wins over target_bpm
@@ -214,7 +214,7 @@ class Library:
     def nearest(self, vectors: np.ndarray, taus: np.ndarray, k: int, exclude: Query | None = None,
                 window: tuple[float, float] | None = None, cfg: SearchConfig = SEARCH) -> Found:
         """Merge the neighbours of several translated queries (M, D), one per tau (M,): see
-        :func:`engine.search.merged_neighbours`."""
+        :func:`engine.search.session.merged_neighbours`."""
         current = self._current_index()
         return merged_neighbours(current.index, current.gate, current.paths, current.bpms, vectors, taus, k,
                                  exclude, window, cfg)

@@ -33,9 +33,9 @@ import librosa
 import numpy as np
 from scipy.signal import find_peaks
 
-from engine.audio import AudioInfo, DecodedAudio, load_mono, probe
+from engine.audio.decode import AudioInfo, DecodedAudio, load_mono, probe
 from engine.config import TEMPO, TEMPO_BLOCK, TempoBlockConfig, TempoConfig
-from engine.embed.tempo_block import compute_tempo_block
+from engine.analysis.tempo_block import compute_tempo_block
 
 ONE_SHOT = "none (one-shot)"
 
@@ -216,7 +216,7 @@ class SignalEvidence:
 
 @dataclass(frozen=True, eq=False)
 class LearnedBelief:
-    """What the tempo classifier (engine/tempo_classifier.py) reads off a file's track vector.
+    """What the tempo classifier (engine/models/tempo_classifier.py) reads off a file's track vector.
 
     It has heard how genres are played, so it knows a boom-bap loop is 90 and not 180 BPM where the
     onsets alone cannot tell; it is coarse (classes 4.4 % apart), so it weighs the signal's peaks
@@ -290,7 +290,7 @@ def read_tempo_tags(path: str | os.PathLike[str], info: AudioInfo, cfg: TempoCon
     ----------
     path : str or os.PathLike
     info : AudioInfo
-        From :func:`engine.audio.probe`: beat counts need the duration, loop points the sample rate.
+        From :func:`engine.audio.decode.probe`: beat counts need the duration, loop points the sample rate.
     cfg : TempoConfig
 
     Returns
@@ -486,12 +486,12 @@ def estimate_file_tempo(path: str | os.PathLike[str], cfg: TempoConfig = TEMPO) 
     """The tempo of one audio file from its name, tags, length and sound, without the tempo classifier.
 
     A scan adds the classifier's vote, which needs the file's embedding
-    (:func:`engine.analysis.analyse_file`); this is the cheaper reading of the same evidence without it.
+    (:func:`engine.analysis.pipeline.analyse_file`); this is the cheaper reading of the same evidence without it.
 
     Raises
     ------
-    engine.audio.AudioError
-        The file cannot be read (see :func:`engine.audio.load_mono`).
+    engine.audio.decode.AudioError
+        The file cannot be read (see :func:`engine.audio.decode.load_mono`).
     """
     return estimate_decoded_tempo(path, probe(path), load_mono(path), cfg=cfg)
 

@@ -2,8 +2,8 @@
 
 :func:`network` and :func:`class_probabilities` are the single source of truth for the forward pass:
 training runs them, ``scripts/export_onnx.py`` exports them for ONNX Runtime, and
-:class:`TorchTempoNet` runs them where ONNX Runtime is not installed (``engine/inference.py``
-decides). The inference side, torch-free, is :mod:`engine.tempo_classifier`.
+:class:`TorchTempoNet` runs them where ONNX Runtime is not installed (``engine/models/runtime.py``
+decides). The inference side, torch-free, is :mod:`engine.models.tempo_classifier`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from engine.embed.track_vector import TrackSpace
-from engine.tempo_classifier import TempoClassifier, TempoClassifierConfig
+from engine.models.track_space import TrackSpace
+from engine.models.tempo_classifier import TempoClassifier, TempoClassifierConfig
 
 
 def network(dim: int, cfg: TempoClassifierConfig) -> nn.Module:

@@ -4,13 +4,13 @@ Three modes, all on the same index of track vectors:
 
 - ``similar``: plain nearest neighbours of the query.
 - ``target``: "sounds like this, at 140 BPM": translate the query by tau = target / query BPM with
-  f(z, tau) (engine/translation.py), then nearest neighbours.
+  f(z, tau) (engine/models/translation.py), then nearest neighbours.
 - ``contour``: "sounds like this, at any tempo": translate over a log-spaced grid of tau, search at
   each point and keep each candidate's best match, reporting the tau it matched at.
 
 A :class:`SearchSession` holds one query and answers knob moves cheaply: the query's vector and its
 translations per tau are computed once and reused, so a move costs one translation (or none) and one
-index query. It searches anything :class:`Searchable`: a :class:`engine.library.Library`, or a
+index query. It searches anything :class:`Searchable`: a :class:`engine.library.facade.Library`, or a
 :class:`VectorLibrary` of vectors held in memory (evaluations and benchmarks), both through
 :func:`merged_neighbours`.
 """
@@ -28,8 +28,8 @@ from typing import Protocol
 import numpy as np
 
 from engine.config import SEARCH, SearchConfig
-from engine.tempo_gate import TempoBelief, TempoGate
-from engine.vector_index import VectorIndex, make_index
+from engine.search.tempo_gate import TempoBelief, TempoGate
+from engine.search.vector_index import VectorIndex, make_index
 
 MODES = ("similar", "target", "contour")
 MERGES = ("min", "rrf")
@@ -95,7 +95,7 @@ def merged_neighbours(index: VectorIndex, gate: TempoGate, paths: Mapping[int, s
     """The ``k`` best files for several translated queries (M, D), one per tau (M,), merged.
 
     Without a ``window`` the (approximate) ``index`` answers. With one, the ``gate`` does: an exact
-    search among the files with a tempo inside it (:mod:`engine.tempo_gate`), so every slot is
+    search among the files with a tempo inside it (:mod:`engine.search.tempo_gate`), so every slot is
     filled whenever the window holds ``k`` files, and each result reports the tempo it is in the
     window at. The query file itself is left out. Each candidate reports its closest match: the
     score and the tau it matched at. With one query (the ``similar`` and ``target`` modes) the order
@@ -144,16 +144,16 @@ class VectorLibrary:
 
     What the evaluation on the tempo corpus (``scripts/eval_search.py``) and the knob benchmark
     (``benchmarks/bench_knob.py``) search, so that they measure the very code a
-    :class:`engine.library.Library` runs. Row ``i`` of ``vectors`` is file id ``i``.
+    :class:`engine.library.facade.Library` runs. Row ``i`` of ``vectors`` is file id ``i``.
 
     Parameters
     ----------
     paths : (N,) distinct paths, the names results report
     vectors : (N, D) float32 track vectors
     bpms : (N,) each file's tempo in BPM, None for no tempo
-    translator : f(z, tau), usually a :class:`engine.translation.Translator`
+    translator : f(z, tau), usually a :class:`engine.models.translation.Translator`
     index : an index already holding ids 0..N-1 with these vectors (a cached HNSW graph); when
-        None one is built, exact or HNSW by :func:`engine.vector_index.make_index`
+        None one is built, exact or HNSW by :func:`engine.search.vector_index.make_index`
     beliefs : each file's tempo readings (BPM, share), for the tempo gate; by default its BPM alone
     """
 

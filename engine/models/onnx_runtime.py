@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from engine.config import INFERENCE
+from engine.config import INFERENCE, RESOURCES
 
-ONNX_DIR = Path(__file__).resolve().parents[2] / "resources" / "onnx"
+ONNX_DIR = RESOURCES / "onnx"
 MUSICNN_GRAPH = "musicnn_msd_mean_pool.onnx"
 
 

@@ -19,15 +19,15 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.analysis import analyse_file
-from engine.audio import AudioError, FileVanished
-from engine.config import FINE_TUNE, SEARCH
-from engine.inference import TrainingUnavailable, require_training
-from engine.library import Library, default_library_dir
-from engine.scan import ScanError
-from engine.search import DEFAULT_WINDOW, MODES, SearchError, SearchSession
-from engine.store import StoreError
-from engine.tempo import TempoCorrectionError, TempoEstimate, TempoState
+from engine.analysis.pipeline import analyse_file
+from engine.audio.decode import AudioError, FileVanished
+from engine.config import DEMO_DIR, FINE_TUNE, SEARCH
+from engine.models.runtime import TrainingUnavailable, require_training
+from engine.library.facade import Library, default_library_dir
+from engine.library.scan import ScanError
+from engine.search.session import DEFAULT_WINDOW, MODES, SearchError, SearchSession
+from engine.library.store import StoreError
+from engine.analysis.tempo import TempoCorrectionError, TempoEstimate, TempoState
 
 EXIT_USER_ERROR, EXIT_CANCELLED = 2, 130
 
@@ -223,7 +223,7 @@ def cmd_train_translator(lib: Library, args) -> int:
     except TrainingUnavailable as e:
         print(f"sbf: {e}", file=sys.stderr)
         return EXIT_USER_ERROR
-    from engine.finetune import NotEnoughFiles, fine_tune  # torch and scipy's interpolation: seconds no other command needs
+    from engine.training.finetune import NotEnoughFiles, fine_tune  # torch and scipy's interpolation: seconds no other command needs
     bar = ProgressBar() if not args.json else None
     result = None
     try:
@@ -260,7 +260,6 @@ def cmd_train_translator(lib: Library, args) -> int:
     return 0
 
 
-DEMO_DIR = Path(__file__).resolve().parent.parent / "resources" / "demo"
 DEMO_QUERIES = 3
 
 

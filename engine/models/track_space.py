@@ -26,7 +26,9 @@ import numpy as np
 from safetensors import safe_open
 from safetensors.numpy import load_file, save_file
 
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "resources" / "track_space.safetensors"
+from engine.config import RESOURCES
+
+DEFAULT_PATH = RESOURCES / "track_space.safetensors"
 MIN_STD = 1e-4  # channels that vary less than this across the fitting corpus are dropped
 
 

@@ -68,7 +68,7 @@ CREATE TABLE IF NOT EXISTS recent_queries (
 );
 """
 # Every reader of an analysed file's tempo joins the user's word through these: the correction, when
-# there is one, wins over the estimate (and engine.library's TempoState follows the same rule).
+# there is one, wins over the estimate (and engine.library.facade's TempoState follows the same rule).
 _ANALYSED = "analyses a JOIN files f ON f.id = a.file_id LEFT JOIN user_data u ON u.content_hash = f.content_hash"
 _BPM = "COALESCE(u.bpm_override, a.bpm)"
 _BPM_SOURCE = "CASE WHEN u.bpm_override IS NULL THEN a.bpm_source ELSE 'user' END"

@@ -18,7 +18,7 @@ import numpy as np
 from safetensors import safe_open
 from safetensors.numpy import load_file, save_file
 
-from engine.embed.track_vector import TrackSpace
+from engine.models.track_space import TrackSpace
 
 _EMPTY = "none"  # safetensors cannot store an empty state (an identity translator has no parameters)
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.audio import load_mono, probe
-from engine.embed.embedder import Embedder, MusicnnEmbedder
-from engine.embed.tempo_block import compute_tempo_block
-from engine.embed.track_vector import TrackSpace
-from engine.tempo import LearnedBelief, TempoEstimate, estimate_decoded_tempo
-from engine.tempo_classifier import shipped_classifier
+from engine.audio.decode import load_mono, probe
+from engine.analysis.embedding import Embedder, MusicnnEmbedder
+from engine.analysis.tempo_block import compute_tempo_block
+from engine.models.track_space import TrackSpace
+from engine.analysis.tempo import LearnedBelief, TempoEstimate, estimate_decoded_tempo
+from engine.models.tempo_classifier import shipped_classifier
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class FileAnalysis:
 
 
 def analyse_file(path: str | Path, embedder: Embedder) -> FileAnalysis:
-    """Decode and analyse one file; raises :class:`engine.audio.AudioError` for unusable input."""
+    """Decode and analyse one file; raises :class:`engine.audio.decode.AudioError` for unusable input."""
     info = probe(path)
     decoded = load_mono(path, sr=embedder.sample_rate)
     patches = embedder.embed(decoded.samples)
@@ -67,7 +67,7 @@ class EmbeddedFile:
     """Python API result of :func:`embed_file`.
 
     patches : (n_patches, 753) float32 MusiCNN mean pool of every 3 s patch
-    track_vector : (K + n_bins,) float32 the searchable vector (see engine.embed.track_vector)
+    track_vector : (K + n_bins,) float32 the searchable vector (see engine.models.track_space)
     tempo_block : (n_bins,) float32
     """
 

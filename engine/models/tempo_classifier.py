@@ -2,15 +2,15 @@
 
 McCallum et al. (2024) show the translation f(z, tau) is also a source of labelled training data:
 one file at a known tempo, translated to tau, is an example of the same music at ``tau * bpm``. A
-small MLP maps a track vector (:class:`engine.embed.track_vector.TrackSpace`) to a probability over
+small MLP maps a track vector (:class:`engine.models.track_space.TrackSpace`) to a probability over
 tempo classes spaced evenly in log BPM; the answer is the best class refined by its neighbours.
 ``scripts/train_tempo_classifier.py`` trains it and measures what the augmentation is worth.
 
 A classifier is tied to the track space it was trained in, and refuses to load against another.
 
 This module is inference only and needs no torch: the network runs on ONNX Runtime or torch
-(``engine/inference.py`` decides). The torch network and its training are in
-:mod:`engine.tempo_classifier_training`.
+(``engine/models/runtime.py`` decides). The torch network and its training are in
+:mod:`engine.training.tempo_classifier`.
 """
 
 from __future__ import annotations
@@ -24,12 +24,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from engine.embed.tied_weights import load_tied, save_tied
-from engine.embed.track_vector import TrackSpace
-from engine.inference import tempo_network
-from engine.tempo import LearnedBelief
+from engine.config import RESOURCES
+from engine.models.tied_weights import load_tied, save_tied
+from engine.models.track_space import TrackSpace
+from engine.models.runtime import tempo_network
+from engine.analysis.tempo import LearnedBelief
 
-DEFAULT_PATH = Path(__file__).resolve().parent.parent / "resources" / "tempo_classifier.safetensors"
+DEFAULT_PATH = RESOURCES / "tempo_classifier.safetensors"
 
 
 class TempoClassifierMismatch(ValueError):
@@ -87,7 +88,7 @@ class TempoClassifier:
     @classmethod
     def untrained(cls, space: TrackSpace, cfg: TempoClassifierConfig = TempoClassifierConfig()) -> TempoClassifier:
         """A classifier to train: a torch network with random weights."""
-        from engine.tempo_classifier_training import TorchTempoNet, network  # training needs torch
+        from engine.training.tempo_classifier import TorchTempoNet, network  # training needs torch
 
         return cls(space, TorchTempoNet(network(space.dimension, cfg)), cfg)
 
@@ -122,7 +123,7 @@ class TempoClassifier:
         return (float(bpm[0]), p[0]) if single else (bpm, p)
 
     def belief(self, vector: np.ndarray) -> LearnedBelief:
-        """Its reading of one track vector (D,), as a voice for :func:`engine.tempo.estimate_tempo`."""
+        """Its reading of one track vector (D,), as a voice for :func:`engine.analysis.tempo.estimate_tempo`."""
         curve = tuple((float(raw), float(right)) for raw, right in self.about.get("confidence_curve", ()))
         return LearnedBelief(self.cfg.centres(), self.probabilities(np.asarray(vector, np.float32)[None, :])[0], curve)
 
@@ -152,8 +153,8 @@ _TRAINING = ("fit", "soft_labels")
 
 
 def __getattr__(name: str):
-    """``fit`` and ``soft_labels`` live in :mod:`engine.tempo_classifier_training` (torch); importing
+    """``fit`` and ``soft_labels`` live in :mod:`engine.training.tempo_classifier` (torch); importing
     them from here still works, and loads torch only then."""
     if name in _TRAINING:
-        return getattr(import_module("engine.tempo_classifier_training"), name)
+        return getattr(import_module("engine.training.tempo_classifier"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
