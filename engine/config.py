@@ -14,6 +14,7 @@ from pathlib import Path
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 """Shipped weights, calibrations and the demo library (beside the packages in a checkout and in the app)."""
 DEMO_DIR = RESOURCES / "demo"
+APP_NAME = "similar-but-faster"  # the per-user data and cache folders are named for it
 
 
 @dataclass(frozen=True)

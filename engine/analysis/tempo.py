@@ -36,6 +36,7 @@ from scipy.signal import find_peaks
 from engine.audio.decode import AudioInfo, DecodedAudio, load_mono, probe
 from engine.config import TEMPO, TEMPO_BLOCK, TempoBlockConfig, TempoConfig
 from engine.analysis.tempo_block import compute_tempo_block
+from engine.errors import LibraryError
 
 ONE_SHOT = "none (one-shot)"
 
@@ -99,7 +100,7 @@ class TempoEstimate:
     candidates: tuple[TempoCandidate, ...] = ()
 
 
-class TempoCorrectionError(ValueError):
+class TempoCorrectionError(LibraryError, ValueError):
     """A BPM correction that cannot be made (locked, no tempo to multiply, out of range, not indexed)."""
 
 

@@ -28,6 +28,7 @@ import numpy as np
 import soundfile as sf
 
 from engine.config import LIMITS, MEL, AudioLimits
+from engine.errors import SbfError
 
 AUDIO_EXTENSIONS = (".wav", ".wave", ".aif", ".aiff", ".flac", ".ogg", ".oga", ".mp3")
 
@@ -42,7 +43,7 @@ _DECLARED_VS_PRESENT = re.compile(r"^\s*(?:data|SSND|Riff size)\s*:\s*(\d+)\s*\(
 _PLACEHOLDER_SIZE = 0x7FFF_0000
 
 
-class AudioError(Exception):
+class AudioError(SbfError):
     """A file that cannot be indexed, and why, in words a musician understands.
 
     ``str(err)`` reads ``"kick_03.wav: empty file (0 bytes)"``; ``reason`` alone (``"empty file

@@ -21,8 +21,7 @@ import soundfile as sf
 from platformdirs import user_cache_dir
 
 from engine.audio.decode import AudioError, content_hash, load_mono, probe
-from engine.config import DESKTOP, DesktopConfig
-from engine.library.facade import APP_NAME
+from engine.config import APP_NAME, DESKTOP, DesktopConfig
 
 SUBTYPE = "FLOAT"  # 32-bit float WAV: a stretch can overshoot full scale, float keeps it without clipping
 

@@ -22,7 +22,7 @@ import numpy as np
 from platformdirs import user_data_dir
 
 from engine.analysis.pipeline import analyse_file
-from engine.config import SEARCH, SearchConfig
+from engine.config import APP_NAME, SEARCH, SearchConfig
 from engine.analysis.embedding import Embedder, MusicnnEmbedder
 from engine.models.track_space import TrackSpace
 from engine.library.scan import ScanEvent, Scanner
@@ -34,7 +34,6 @@ from engine.models.translation import DEFAULT_PATH as SHIPPED_TRANSLATOR
 from engine.models.translation import Translator, TranslatorConfig, TranslatorMismatch
 from engine.search.vector_index import HnswIndex, IndexCacheError, VectorIndex, make_index
 
-APP_NAME = "similar-but-faster"
 DB_NAME = "library.sqlite3"
 TRANSLATOR_NAME = "translator.safetensors"  # this library's fine-tuned tempo translation (sbf train translator)
 

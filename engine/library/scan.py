@@ -31,13 +31,14 @@ from engine.analysis.pipeline import FileAnalysis, analyse_file
 from engine.audio.decode import AUDIO_EXTENSIONS, AudioError, FileVanished, content_hash
 from engine.config import INFERENCE
 from engine.analysis.embedding import Embedder, MusicnnEmbedder
+from engine.errors import LibraryError
 from engine.library.store import Failure, FileRecord, NewAnalysis, Store
 
 BATCH_FILES = 16  # commit at least this often...
 BATCH_SECONDS = 2.0  # ...or after this long, whichever comes first
 
 
-class ScanError(RuntimeError):
+class ScanError(LibraryError):
     """The scan as a whole cannot run (folder missing, not a folder)."""
 
 

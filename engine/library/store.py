@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.errors import LibraryError
+
 SCHEMA_VERSION = 4
 
 _SCHEMA = """
@@ -75,7 +77,7 @@ _BPM_SOURCE = "CASE WHEN u.bpm_override IS NULL THEN a.bpm_source ELSE 'user' EN
 _RECENT_KEPT = 50  # recent queries remembered; older ones are forgotten on the next write
 
 
-class StoreError(RuntimeError):
+class StoreError(LibraryError):
     """The library database cannot be opened or written (disk full, read-only, damaged)."""
 
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engine.config import INFERENCE, InferenceConfig
+from engine.errors import ModelError, TrainingError
 
 if TYPE_CHECKING:
     from engine.models.tempo_classifier import TempoClassifierConfig, TempoNet
@@ -43,11 +44,11 @@ PatchNetwork = Callable[[np.ndarray], np.ndarray]
 """MusiCNN on a batch of log-mel patches: float32 (B, 187, 96) -> (B, 753) temporal mean pool."""
 
 
-class BackendUnavailable(RuntimeError):
+class BackendUnavailable(ModelError):
     """Neither ONNX Runtime nor PyTorch can be imported, or the one asked for cannot."""
 
 
-class TrainingUnavailable(RuntimeError):
+class TrainingUnavailable(TrainingError):
     """Training needs PyTorch, which the packaged app leaves out."""
 
 

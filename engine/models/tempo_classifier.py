@@ -25,6 +25,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from engine.config import RESOURCES
+from engine.errors import ModelError
 from engine.models.tied_weights import load_tied, save_tied
 from engine.models.track_space import TrackSpace
 from engine.models.runtime import tempo_network
@@ -33,7 +34,7 @@ from engine.analysis.tempo import LearnedBelief
 DEFAULT_PATH = RESOURCES / "tempo_classifier.safetensors"
 
 
-class TempoClassifierMismatch(ValueError):
+class TempoClassifierMismatch(ModelError, ValueError):
     """The classifier was trained for another embedding or track space."""
 
 

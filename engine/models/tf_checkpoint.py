@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.errors import ModelError
+
 # tensorflow/core/framework/types.proto
 _DTYPES = {1: np.float32, 2: np.float64, 3: np.int32, 9: np.int64, 19: np.float16, 10: np.bool_}
 _TABLE_MAGIC = 0xDB4775248B80FB57
@@ -22,7 +24,7 @@ _FOOTER_BYTES = 48
 _BLOCK_TRAILER_BYTES = 5  # one compression-type byte and a CRC32C
 
 
-class CheckpointError(ValueError):
+class CheckpointError(ModelError, ValueError):
     """The checkpoint files are missing, damaged or use a feature this reader does not handle."""
 
 

@@ -30,6 +30,7 @@ import numpy as np
 
 from engine.config import RESOURCES
 from engine.analysis.tempo_block import shift_tempo_block
+from engine.errors import ModelError
 from engine.models.tied_weights import load_tied, save_tied
 from engine.models.track_space import TrackSpace
 from engine.models.runtime import translator_network
@@ -38,7 +39,7 @@ DEFAULT_PATH = RESOURCES / "translator.safetensors"
 KINDS = ("identity", "direction", "mlp")
 
 
-class TranslatorMismatch(ValueError):
+class TranslatorMismatch(ModelError, ValueError):
     """The translator was trained for another embedding or track space."""
 
 

@@ -28,6 +28,7 @@ from typing import Protocol
 import numpy as np
 
 from engine.config import SEARCH, SearchConfig
+from engine.errors import SearchError
 from engine.search.tempo_gate import TempoBelief, TempoGate
 from engine.search.vector_index import VectorIndex, make_index
 
@@ -36,9 +37,6 @@ MERGES = ("min", "rrf")
 
 TranslateFn = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (B, D) vectors, (B,) taus -> (B, D) at those taus
 
-
-class SearchError(ValueError):
-    """A search the user asked for cannot be done as asked (a message for the user)."""
 
 
 @dataclass(frozen=True)

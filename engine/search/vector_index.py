@@ -32,15 +32,16 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from engine.config import INDEX, IndexConfig
+from engine.errors import SearchError
 
 CACHE_FORMAT = 1  # bump when the cache layout changes, so old caches read as stale
 
 
-class VectorIndexError(ValueError):
+class VectorIndexError(SearchError):
     """Ids or vectors the index cannot take: wrong shape, NaN or infinite values, an id given twice."""
 
 
-class IndexCacheError(RuntimeError):
+class IndexCacheError(SearchError, RuntimeError):
     """A saved index cannot be used; the caller rebuilds it from the database."""
 
 

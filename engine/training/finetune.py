@@ -32,6 +32,7 @@ from engine.config import FINE_TUNE, PATCHES, FineTuneConfig, PatchConfig
 from engine.analysis.embedding import MusicnnEmbedder
 from engine.analysis.mel import log_mel
 from engine.analysis.tempo_block import shift_tempo_block
+from engine.errors import TrainingError
 from engine.models.track_space import TrackSpace
 from engine.training.evaluate import tempo_retrieval
 from engine.library.facade import Library
@@ -40,7 +41,7 @@ from engine.models.translation import Translator, TranslatorConfig
 from engine.training.translator import MusicnnTranslator, train_epochs
 
 
-class NotEnoughFiles(ValueError):
+class NotEnoughFiles(TrainingError, ValueError):
     """The library is too small to learn anything from."""
 
 
