@@ -22,7 +22,7 @@ from engine.audio.stretched import default_cache_dir
 from engine.library.scan import ScanEvent
 from engine.search.session import DEFAULT_WINDOW, MODES
 from engine.library.store import RecentQuery
-from engine.analysis.tempo import TempoState
+from engine.library.tempo_state import TempoState
 from desktop import window_state
 from desktop.audio_player import AudioPlayer
 from desktop.errors_panel import ErrorsPanel

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QCheckBox, QFrame, QHBoxLayout, QLab
 
 from engine.audio.decode import format_duration
 from engine.library.store import Track
-from engine.analysis.tempo import TempoState
+from engine.library.tempo_state import TempoState
 from desktop.file_drag import DragFile, as_is, drag_mime_data, dropped_audio_file
 from desktop.formatting import bpm_text
 from desktop.messages import TempoChange

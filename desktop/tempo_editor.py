@@ -11,7 +11,7 @@ from PySide6.QtCore import QLocale, Signal
 from PySide6.QtGui import QDoubleValidator
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QWidget
 
-from engine.analysis.tempo import CORRECTIONS, TempoState
+from engine.library.tempo_state import CORRECTIONS, TempoState
 from desktop.formatting import bpm_text
 
 LABELS = {"x2": "×2", "/2": "÷2", "x3/2": "×3/2", "x2/3": "×2/3"}  # CORRECTIONS' keys as a musician reads them

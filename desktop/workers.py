@@ -20,7 +20,7 @@ from engine.library.facade import Library
 from engine.library.scan import ScanError, ScanEvent
 from engine.search.session import SearchError, SearchSession
 from engine.library.store import StoreError
-from engine.analysis.tempo import TempoCorrectionError, TempoState
+from engine.library.tempo_state import TempoCorrectionError, TempoState
 from desktop.folder_watcher import folders_to_watch
 from desktop.messages import Catalog, IndexOutcome, SearchAnswer, SearchRequest, TempoChange
 from desktop.track_table import TrackListDiff

@@ -27,7 +27,8 @@ from engine.library.facade import Library, default_library_dir
 from engine.library.scan import ScanError
 from engine.search.session import DEFAULT_WINDOW, MODES, SearchError, SearchSession
 from engine.library.store import StoreError
-from engine.analysis.tempo import TempoCorrectionError, TempoEstimate, TempoState
+from engine.analysis.tempo import TempoEstimate
+from engine.library.tempo_state import TempoCorrectionError, TempoState
 
 EXIT_USER_ERROR, EXIT_CANCELLED = 2, 130
 

@@ -44,7 +44,8 @@ from engine.audio.decode import AudioError, load_mono
 from engine.analysis.embedding import MusicnnEmbedder
 from engine.config import TEMPO, TEMPO_BLOCK
 from engine.analysis.tempo_block import compute_tempo_block
-from engine.analysis.tempo import estimate_tempo, signal_evidence, tempo_from_name
+from engine.analysis.tempo import estimate_tempo, signal_evidence
+from engine.analysis.tempo_tags import tempo_from_name
 from engine.models.tempo_classifier import shipped_classifier
 
 REPO = Path(__file__).resolve().parent.parent

@@ -15,16 +15,8 @@ import soundfile as sf
 
 from engine.audio.decode import probe
 from engine.config import TEMPO
-from engine.analysis.tempo import (
-    ONE_SHOT,
-    FileTags,
-    SignalEvidence,
-    estimate_file_tempo,
-    estimate_tempo,
-    loop_length_fit,
-    read_tempo_tags,
-    tempo_from_name,
-)
+from engine.analysis.tempo import ONE_SHOT, SignalEvidence, estimate_file_tempo, estimate_tempo, loop_length_fit
+from engine.analysis.tempo_tags import FileTags, read_tempo_tags, tempo_from_name
 from tests.conftest import SR, click_track, write
 
 

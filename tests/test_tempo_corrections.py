@@ -9,7 +9,7 @@ import pytest
 
 from sbf import cli
 from engine.library.facade import Library
-from engine.analysis.tempo import TempoCorrectionError, corrected_bpm
+from engine.library.tempo_state import TempoCorrectionError, corrected_bpm
 from tests.conftest import click_track, write
 
 

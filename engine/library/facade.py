@@ -28,7 +28,7 @@ from engine.models.track_space import TrackSpace
 from engine.library.scan import ScanEvent, Scanner
 from engine.search.session import DEFAULT_WINDOW, Found, Query, SearchResult, SearchSession, merged_neighbours
 from engine.library.store import FileRecord, RecentQuery, Store, StoredAnalysis, TempoRecord
-from engine.analysis.tempo import TempoCorrectionError, TempoState, corrected_bpm
+from engine.library.tempo_state import TempoCorrectionError, TempoState, corrected_bpm
 from engine.search.tempo_gate import TempoGate
 from engine.models.translation import DEFAULT_PATH as SHIPPED_TRANSLATOR
 from engine.models.translation import Translator, TranslatorConfig, TranslatorMismatch
