@@ -8,7 +8,6 @@ never a traceback.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 import time
@@ -22,11 +21,10 @@ import numpy as np
 from engine.analysis.pipeline import analyse_file
 from engine.audio.decode import AudioError, FileVanished
 from engine.config import DEMO_DIR, FINE_TUNE, SEARCH
+from engine.errors import SbfError
 from engine.models.runtime import TrainingUnavailable, require_training
 from engine.library.facade import Library, default_library_dir
-from engine.library.scan import ScanError
-from engine.search.session import DEFAULT_WINDOW, MODES, SearchError, SearchSession
-from engine.library.store import StoreError
+from engine.search.session import DEFAULT_WINDOW, MODES, SearchSession
 from engine.analysis.tempo import TempoEstimate
 from engine.library.tempo_state import TempoCorrectionError, TempoState
 
@@ -289,12 +287,12 @@ def _print_demo_results(results) -> None:
 
 
 # --- the desktop app ---------------------------------------------------------------------------
-# The engine never imports Qt: `sbf gui` finds the app by name at run time.
+# The command line sits above both engine/ and desktop/: only `sbf gui` imports the app (and Qt).
 
 def run_gui(argv: list[str]) -> int:
     """``sbf gui [--screenshot FILE.png --query FILE --bpm N ...]``: the desktop app parses its own options."""
     try:
-        app = importlib.import_module("desktop.app")
+        from desktop import app
     except ImportError as e:
         print(f"sbf: the desktop app is not installed ({e})", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -363,12 +361,12 @@ def main(argv: list[str] | None = None) -> int:
         args.library_dir = default_library_dir() / "demo"  # never mixed into the user's own library
     try:
         lib = Library(args.library_dir)
-    except StoreError as e:
+    except SbfError as e:
         print(f"sbf: {e}", file=sys.stderr)
         return EXIT_USER_ERROR
     try:
         return args.run(lib, args)
-    except (ScanError, SearchError, StoreError, AudioError, FileNotFoundError) as e:
+    except (SbfError, FileNotFoundError) as e:  # every engine error reads as a sentence for the user
         print(f"sbf: {e}", file=sys.stderr)
         return EXIT_USER_ERROR
     finally:
