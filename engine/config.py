@@ -177,9 +177,15 @@ class FineTuneConfig:
 
 @dataclass(frozen=True)
 class InferenceConfig:
-    """Running the networks (``engine/models/runtime.py``): which runtime, and how many threads each may use."""
+    """Running the networks (``engine/models/runtime.py``): which runtime, and how many threads each may use.
 
-    backend_env: str = "SBF_INFERENCE"  # "onnx" or "torch" forces a runtime (tests, benchmarks); unset: the fastest one installed
+    The runtime is chosen here, never by what happens to be imported: ONNX Runtime, the faster one and the
+    only one the app installs; torch (the ``training`` extra) where asked, as tests and benchmarks do with
+    ``SBF_INFERENCE=torch``. The figures are in ``engine/models/runtime.py``.
+    """
+
+    backend: str = "onnx"  # "onnx" or "torch", for every network
+    backend_env: str = "SBF_INFERENCE"  # when set, overrides ``backend``: "onnx" or "torch"
     threads: int = 1  # per process: a scan runs one process per core, and a 3 s patch takes about 15 ms on one thread
     worker_nice: int = 10  # scan processes run this much nicer than the app: with every core busy analysing,
     # the window's thread still gets one at once (benchmarks/bench_gui_stall.py)

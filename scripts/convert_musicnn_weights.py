@@ -19,7 +19,7 @@ from pathlib import Path
 
 from safetensors.torch import save_file
 
-from engine.models.musicnn import WEIGHTS_DIR, tf_to_torch_state, weights_path
+from engine.models.torch_musicnn import WEIGHTS_DIR, tf_to_torch_state, weights_path
 from engine.models.tf_checkpoint import read_checkpoint
 
 MODELS = ("MSD_musicnn", "MTT_musicnn")

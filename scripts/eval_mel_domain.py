@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
-import copy
 import dataclasses
 import hashlib
 import multiprocessing
@@ -33,10 +32,11 @@ import torch
 
 from engine.config import FINE_TUNE
 from engine.training.corpus import CACHE_DIR, Render, analyse_renders, load_manifest
-from engine.analysis.tempo_block import shift_tempo_block
 from engine.models.track_space import TrackSpace
 from engine.training.evaluate import tempo_retrieval
-from engine.models.translation import DEFAULT_PATH, Translator, TranslatorConfig, fit, train_epochs
+from engine.models.torch_translator import MusicnnTranslator
+from engine.models.translation import DEFAULT_PATH, Translator, TranslatorConfig, shift_tempo_block
+from engine.training.translator import fit, train_epochs
 
 TAUS = (0.5, 0.7, 0.85, 1.0, 1.2, 1.4, 2.0)
 GOAL_TAUS = (0.7, 0.85, 1.0, 1.2, 1.4)
@@ -127,7 +127,7 @@ def fine_tuned(base: Translator, mel: MelVersions, space: TrackSpace) -> Transla
     src_row = {s: i for i, (s, r) in enumerate(zip(mel.source, mel.renders)) if r.tau == 1.0}
     z_from = z[[src_row[s] for s in mel.source[stretched]]]
     taus = np.array([r.tau for r in mel.renders], np.float32)[stretched]
-    net = copy.deepcopy(base.net)
+    net = MusicnnTranslator.from_state(space.musicnn_dim, base.cfg.kind, base.cfg.hidden, base.net.state_dict())
     for _ in train_epochs(net, z_from, z[stretched], taus, FINE_TUNE.epochs, FINE_TUNE.lr, FINE_TUNE.weight_decay,
                           FINE_TUNE.seed, FINE_TUNE.batch):
         pass

@@ -29,12 +29,11 @@ from torch import nn
 from torch.export import Dim
 
 from engine.config import MEL
-from engine.models.musicnn import load_musicnn
 from engine.models.onnx_runtime import MUSICNN_GRAPH, ONNX_DIR, tempo_classifier_graph, translator_graph
 from engine.models.tempo_classifier import TempoClassifierConfig
-from engine.training.tempo_classifier import class_probabilities, network
-from engine.models.translation import TranslatorConfig
-from engine.training.translator import MusicnnTranslator
+from engine.models.torch_musicnn import load_musicnn
+from engine.models.torch_tempo_classifier import class_probabilities, network
+from engine.models.torch_translator import MusicnnTranslator
 
 # Example sizes to trace with; every one of them is exported as a dynamic dimension.
 _BATCH, _DIM, _HIDDEN = 3, 12, 16
@@ -45,7 +44,7 @@ class _MeanPool(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.net = load_musicnn("MSD_musicnn")
+        self.net = load_musicnn()
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
         return self.net(mel).mean_pool
@@ -96,7 +95,7 @@ def export_musicnn(out_dir: Path) -> Path:
 
 
 def export_translator(kind: str, out_dir: Path) -> Path:
-    net = MusicnnTranslator(_DIM, TranslatorConfig(kind, hidden=_HIDDEN))
+    net = MusicnnTranslator(_DIM, kind, _HIDDEN)
     weights = _weights(net)
     batch, dim, hidden = Dim("batch", min=1), Dim("dim", min=2), Dim("hidden", min=2)
     shapes: Mapping[str, dict] = {
@@ -114,7 +113,7 @@ def export_translator(kind: str, out_dir: Path) -> Path:
 
 def export_tempo_classifier(hidden: bool, out_dir: Path) -> Path:
     cfg = TempoClassifierConfig(hidden=_HIDDEN if hidden else 0)
-    net = network(_DIM, cfg)
+    net = network(_DIM, cfg.n_classes, cfg.hidden, cfg.dropout)
     weights = _weights(net)
     batch, dim, hidden_dim, classes = Dim("batch", min=1), Dim("dim", min=2), Dim("hidden", min=2), Dim("classes", min=2)
     shapes = {"1.weight": {0: hidden_dim, 1: dim}, "1.bias": {0: hidden_dim},

@@ -1,6 +1,6 @@
 """Time every network on both runtimes, one thread each, as a scan worker runs them.
 
-The figures behind :data:`engine.models.runtime.PREFERENCE`: which runtime runs which network. Inputs are
+The figures behind ``InferenceConfig.backend``: which runtime runs the networks. Inputs are
 real where it matters (MusiCNN reads the log-mel patches of a demo loop) and random elsewhere; each
 line also gives the largest difference between the two runtimes' outputs.
 
@@ -21,15 +21,14 @@ from engine.audio.decode import load_mono
 from engine.config import INFERENCE, MEL
 from engine.analysis.mel import log_mel
 from engine.models.onnx_runtime import OnnxMusicnn, OnnxTempoNet, OnnxTranslatorNet
-from engine.models.tied_weights import load_tied
-from engine.models.torch_runtime import TorchMusicnn
-from engine.models.track_space import TrackSpace
-from engine.models.tempo_classifier import DEFAULT_PATH as CLASSIFIER_PATH
+from engine.models.identity import TEMPO_CLASSIFIER, TRANSLATOR
 from engine.models.tempo_classifier import TempoClassifierConfig, TempoClassifierMismatch
-from engine.training.tempo_classifier import TorchTempoNet
-from engine.models.translation import DEFAULT_PATH as TRANSLATOR_PATH
+from engine.models.tied_weights import load_tied
+from engine.models.torch_musicnn import TorchMusicnn
+from engine.models.torch_tempo_classifier import TorchTempoNet
+from engine.models.torch_translator import MusicnnTranslator
+from engine.models.track_space import TrackSpace
 from engine.models.translation import TranslatorConfig, TranslatorMismatch
-from engine.training.translator import MusicnnTranslator
 
 DEMO_LOOP = Path(__file__).resolve().parents[1] / "resources" / "demo" / "full_house_Fm_120bpm.flac"
 
@@ -66,17 +65,19 @@ def main() -> None:
     torch_net, onnx_net = TorchMusicnn(threads), OnnxMusicnn(threads)
     compare("MusiCNN, one 3 s patch", lambda: torch_net(patch), lambda: onnx_net(patch), args.repeats)
 
-    state, meta = load_tied(TRANSLATOR_PATH, space, TranslatorMismatch, "")
+    state, meta = load_tied(TRANSLATOR.weights, space, TranslatorMismatch, "")
     shipped = TranslatorConfig(meta["kind"], int(meta["hidden"]))
-    mlp = MusicnnTranslator(space.musicnn_dim, TranslatorConfig("mlp"))
+    mlp_cfg = TranslatorConfig("mlp")
+    mlp = MusicnnTranslator(space.musicnn_dim, mlp_cfg.kind, mlp_cfg.hidden)
     with torch.no_grad():
         for p in mlp.parameters():
             p.normal_(std=0.02)
-    translators = {f"translator {shipped.kind} (shipped)": MusicnnTranslator.from_state(space.musicnn_dim, shipped, state),
+    translators = {f"translator {shipped.kind} (shipped)": MusicnnTranslator.from_state(space.musicnn_dim, shipped.kind, shipped.hidden,
+                                                                                                  state),
                    "translator mlp, hidden 512": mlp}
-    state, meta = load_tied(CLASSIFIER_PATH, space, TempoClassifierMismatch, "")
+    state, meta = load_tied(TEMPO_CLASSIFIER.weights, space, TempoClassifierMismatch, "")
     cfg = TempoClassifierConfig(**{k: meta[k] for k in TempoClassifierConfig.__dataclass_fields__})
-    classifier = TorchTempoNet.from_state(space.dimension, cfg, state)
+    classifier = TorchTempoNet.from_state(space.dimension, cfg.n_classes, cfg.hidden, state)
     onnx_classifier = OnnxTempoNet(cfg.hidden > 0, state)
     for batch in (1, 33):  # one knob position; the "at any tempo" grid
         z = rng.standard_normal((batch, space.musicnn_dim)).astype(np.float32)

@@ -33,6 +33,7 @@ import argparse
 import numpy as np
 
 from engine.training.corpus import MaterialSet, material_sets
+from engine.models.identity import MUSICNN
 from engine.models.track_space import DEFAULT_PATH, TrackSpace
 from engine.training.evaluate import same_piece_recall
 from engine.models.translation import Translator, TranslatorConfig
@@ -49,7 +50,7 @@ def fit_space(sets: list[MaterialSet], weight: float) -> TrackSpace:
     parts += [(s.distractors.means, s.distractors.blocks) for s in sets if s.distractors is not None]
     means = np.concatenate([m for m, _ in parts])
     blocks = np.concatenate([b for _, b in parts])
-    return TrackSpace.fit(means, blocks, "musicnn-msd/1", weight, CALIBRATION)
+    return TrackSpace.fit(means, blocks, MUSICNN.key, weight, CALIBRATION)
 
 
 def figures(space: TrackSpace, s: MaterialSet, split: str) -> tuple[float, float, dict[float, float]]:

@@ -37,7 +37,8 @@ from engine.config import TEMPO, TEMPO_BLOCK
 from engine.training.corpus import CorpusAnalyses, Render, material_sets
 from engine.models.track_space import TrackSpace
 from engine.analysis.tempo import estimate_tempo
-from engine.models.tempo_classifier import DEFAULT_PATH, TempoClassifier, TempoClassifierConfig, fit
+from engine.models.tempo_classifier import DEFAULT_PATH, TempoClassifier, TempoClassifierConfig
+from engine.training.tempo_classifier import fit
 from engine.models.translation import Translator, TranslatorConfig, shipped_translator
 from scripts.eval_mel_domain import stretch_corpus
 from scripts.eval_tempo import OCTAVE_FACTORS

@@ -24,7 +24,8 @@ import torch
 
 from engine.training.corpus import CorpusAnalyses, MaterialSet, material_sets
 from engine.models.track_space import TrackSpace
-from engine.models.translation import DEFAULT_PATH, TranslatorConfig, fit
+from engine.models.translation import DEFAULT_PATH, TranslatorConfig
+from engine.training.translator import fit
 
 
 def vectors(space: TrackSpace, a: CorpusAnalyses) -> np.ndarray:

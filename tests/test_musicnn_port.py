@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from engine.analysis.mel import log_mel
-from engine.models.musicnn import load_musicnn, weights_path
+from engine.models.torch_musicnn import load_musicnn, weights_path
 from engine.models.tf_checkpoint import CheckpointError, read_checkpoint
 
 FIXTURE = Path(__file__).parent / "fixtures" / "musicnn_reference.npz"

@@ -1,4 +1,5 @@
-"""Indexing and searching work with torch absent, as in the packaged app: everything runs on ONNX Runtime.
+"""Indexing and searching work with torch absent, as in the packaged app and `make run`: everything runs on
+ONNX Runtime, and nothing the app does loads torch even where it is installed.
 
 A ``sitecustomize`` on ``PYTHONPATH`` hides torch in the test's Python and in every worker process the
 scan spawns (they inherit the environment); any import of torch, however deep, then fails loudly.
@@ -38,6 +39,7 @@ sys.meta_path.insert(0, HideTorch())
 SCRIPT = '''
 import json, sys
 import numpy as np
+import desktop.app
 import engine
 from engine.models.runtime import NETWORKS, inference_backend
 from engine.library.facade import Library
@@ -65,14 +67,22 @@ print(json.dumps({
 '''
 
 
+def app_env(tmp_path: Path, hide_torch: bool) -> dict[str, str]:
+    """The environment the app runs in (no runtime forced), with torch hidden or not."""
+    paths = [str(ROOT)]
+    if hide_torch:
+        hide = tmp_path / "hide_torch"
+        hide.mkdir()
+        (hide / "sitecustomize.py").write_text(HIDE_TORCH)
+        paths.insert(0, str(hide))
+    env = {k: v for k, v in os.environ.items() if k != INFERENCE.backend_env}
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    return env
+
+
 @pytest.fixture
 def torchless_env(tmp_path) -> dict[str, str]:
-    hide = tmp_path / "hide_torch"
-    hide.mkdir()
-    (hide / "sitecustomize.py").write_text(HIDE_TORCH)
-    env = {k: v for k, v in os.environ.items() if k != INFERENCE.backend_env}
-    env["PYTHONPATH"] = os.pathsep.join([str(hide), str(ROOT)])
-    return env
+    return app_env(tmp_path, hide_torch=True)
 
 
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -85,12 +95,14 @@ def test_the_hider_hides_torch(torchless_env):
     assert done.returncode != 0 and "ModuleNotFoundError" in done.stderr
 
 
-def test_index_search_translate_and_classify_without_torch(torchless_env, tmp_path):
+@pytest.mark.parametrize("hide_torch", [True, False], ids=["torch-absent", "torch-installed"])
+def test_index_search_translate_and_classify_without_torch(hide_torch, tmp_path):
+    """Absent, torch is not needed; installed (the developer install), it is still never loaded."""
     folder = tmp_path / "samples"
     folder.mkdir()
     for name in FILES:
         shutil.copy(DEMO / name, folder / name)
-    done = run(["-c", SCRIPT, str(folder), str(tmp_path / "lib")], torchless_env)
+    done = run(["-c", SCRIPT, str(folder), str(tmp_path / "lib")], app_env(tmp_path, hide_torch))
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["outcomes"] == ["indexed"] * len(FILES)  # in worker processes, torch hidden there too
@@ -104,7 +116,7 @@ def test_index_search_translate_and_classify_without_torch(torchless_env, tmp_pa
 def test_fine_tuning_says_it_needs_the_developer_install(torchless_env, tmp_path):
     done = run(["-m", "sbf.cli", "train", "translator", "--library-dir", str(tmp_path / "lib")], torchless_env)
     assert done.returncode == 2
-    assert "developer install" in done.stderr and "pip install similar-but-faster" in done.stderr
+    assert "developer install" in done.stderr and 'pip install "similar-but-faster[training]"' in done.stderr
     assert "Traceback" not in done.stderr
     reset = run(["-m", "sbf.cli", "train", "translator", "--library-dir", str(tmp_path / "lib"), "--reset"],
                 torchless_env)

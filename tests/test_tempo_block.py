@@ -8,7 +8,8 @@ import pytest
 import soundfile as sf
 
 from engine.config import TEMPO_BLOCK
-from engine.analysis.tempo_block import compute_tempo_block, shift_tempo_block
+from engine.analysis.tempo_block import compute_tempo_block
+from engine.models.translation import shift_tempo_block
 from tests.conftest import click_track, tone, write
 
 SR = 16_000  # what the pipeline passes

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.config import TEMPO_BLOCK
+from engine.config import INFERENCE, TEMPO_BLOCK
 from engine.models.track_space import TrackSpace
-from engine.models.tempo_classifier import TempoClassifier, TempoClassifierConfig, TempoClassifierMismatch, fit
+from engine.models.tempo_classifier import LearnedBelief, TempoClassifier, TempoClassifierConfig, TempoClassifierMismatch
+from engine.training.tempo_classifier import fit
 
 SMALL = TempoClassifierConfig(hidden=64, dropout=0.0)
 
@@ -52,7 +53,8 @@ def test_untrained_classifier_does_not_read_tempo(space_and_data):
     assert (np.abs(np.log(estimate / bpm)) <= np.log(1.04)).mean() < 0.3
 
 
-def test_save_load_round_trip(tmp_path, space_and_data, trained):
+def test_save_load_round_trip(tmp_path, space_and_data, trained, monkeypatch):
+    monkeypatch.setenv(INFERENCE.backend_env, "torch")  # the runtime it was trained on: the same to float rounding
     space, vectors, _ = space_and_data
     path = tmp_path / "clf.safetensors"
     trained.save(path, {"trained_on": "synthetic"})
@@ -84,7 +86,7 @@ def test_classes_span_30_to_300_bpm_in_sixteenths_of_an_octave():
 @pytest.mark.parametrize("believed", [90.0, 180.0])
 def test_the_classifiers_vote_settles_an_octave_the_sound_cannot(believed):
     """Clicks at 180 BPM are also periodic at 90: the classifier's belief picks the octave."""
-    from engine.analysis.tempo import LearnedBelief, estimate_tempo, signal_evidence
+    from engine.analysis.tempo import estimate_tempo, signal_evidence
     from tests.conftest import SR, click_track
 
     clicks = click_track(180.0, 10.0)

@@ -7,9 +7,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from engine.analysis.tempo_block import shift_tempo_block
 from engine.models.track_space import TrackSpace
-from engine.models.translation import Translator, TranslatorConfig, TranslatorMismatch, fit
+from engine.models.translation import Translator, TranslatorConfig, TranslatorMismatch, shift_tempo_block
+from engine.training.translator import fit
 
 K, BINS = 12, 70
 

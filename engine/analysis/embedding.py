@@ -13,9 +13,10 @@ import numpy as np
 
 from engine.config import INFERENCE, MEL, PATCHES, MelConfig, PatchConfig
 from engine.analysis.mel import log_mel
+from engine.models.identity import MUSICNN
 from engine.models.runtime import musicnn_network
 
-POOL_DIM = 753  # MusiCNN's front- and mid-end channels (engine.models.musicnn.POOL_DIM, which needs torch)
+POOL_DIM = 753  # MusiCNN's front- and mid-end channels (engine.models.torch_musicnn.POOL_DIM, which needs torch)
 
 
 class Embedder(Protocol):
@@ -69,8 +70,8 @@ class MusicnnEmbedder:
     threads : threads the network may use per call (a scan runs one process per core)
     """
 
-    id = "musicnn-msd"
-    version = "1"  # bump whenever a change alters the vectors: stored analyses are then redone
+    id = MUSICNN.name
+    version = MUSICNN.version  # stored with every analysis: a library analysed with another one is redone
     dimension = POOL_DIM
     sample_rate = MEL.sample_rate
 

@@ -33,6 +33,7 @@ from engine.audio.decode import AudioInfo, DecodedAudio, load_mono, probe
 from engine.config import TEMPO, TEMPO_BLOCK, TempoBlockConfig, TempoConfig
 from engine.analysis.tempo_block import compute_tempo_block
 from engine.analysis.tempo_tags import TempoCandidate, read_tempo_tags, tempo_from_name
+from engine.models.tempo_classifier import LearnedBelief
 
 ONE_SHOT = "none (one-shot)"
 
@@ -100,36 +101,6 @@ class SignalEvidence:
         index = index - 1
         index = index[np.argsort(inside[index])[::-1][:count]]
         return [TempoCandidate(float(self.bpm[i]), float(inside[i]), "signal") for i in index]
-
-
-@dataclass(frozen=True, eq=False)
-class LearnedBelief:
-    """What the tempo classifier (engine/models/tempo_classifier.py) reads off a file's track vector.
-
-    It has heard how genres are played, so it knows a boom-bap loop is 90 and not 180 BPM where the
-    onsets alone cannot tell; it is coarse (classes 4.4 % apart), so it weighs the signal's peaks
-    rather than replacing them.
-
-    Attributes
-    ----------
-    centres : np.ndarray, shape (C,)
-        Class centres, BPM, evenly spaced in log BPM.
-    probabilities : np.ndarray, shape (C,)
-        Adds up to 1.
-    confidence_curve : tuple of (raw, calibrated) pairs
-        Maps the combination's raw confidence (the winner's share, scaled by periodicity) to how often
-        an answer with that raw confidence was right, measured with this classifier voting
-        (``scripts/train_tempo_classifier.py``); empty: reported raw.
-    """
-
-    centres: np.ndarray
-    probabilities: np.ndarray
-    confidence_curve: tuple[tuple[float, float], ...] = ()
-
-    def at(self, bpm: float | np.ndarray, spread: float) -> np.ndarray:
-        """Probability of the classes within ``spread`` (relative) of each ``bpm`` (any shape)."""
-        near = np.abs(np.log(self.centres) - np.log(np.asarray(bpm, dtype=np.float64))[..., None]) <= math.log1p(spread)
-        return np.where(near, self.probabilities, 0.0).sum(axis=-1)
 
 
 # --------------------------------------------------------------------------- voices

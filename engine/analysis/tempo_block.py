@@ -3,7 +3,7 @@
 MusiCNN embeddings carry tempo poorly, so each track vector gets this second part. On a log-BPM grid
 a tempo change by tau (T' = tau * T) moves every periodicity by the same ``bins_per_octave *
 log2(tau)`` steps, so translating a query to another tempo is an exact shift
-(:func:`shift_tempo_block`), with nothing learned.
+(:func:`engine.models.translation.shift_tempo_block`), with nothing learned.
 
 The block keeps every periodicity of the file: an autocorrelation also peaks at 2, 3, 4 beats (half,
 third, quarter tempo) and at sub-beat lags (hi-hats on eighths give twice the tempo). All of these
@@ -79,45 +79,6 @@ def compute_tempo_block(audio: np.ndarray, sr: int, cfg: TempoBlockConfig = TEMP
     fine = np.interp(lags, np.arange(acf.size), acf, period=acf.size)
     pooled = np.convolve(fine, _triangle(cfg.subdivisions), mode="valid")[:: cfg.subdivisions]
     return np.clip(pooled, 0.0, None).astype(np.float32)
-
-
-def shift_tempo_block(block: np.ndarray, tau: float | np.ndarray, cfg: TempoBlockConfig = TEMPO_BLOCK) -> np.ndarray:
-    """The block the same music would have at tempo ``tau * T``.
-
-    The value at ``b`` BPM moves to ``tau * b`` BPM: ``cfg.bins_per_octave * log2(tau)`` steps
-    towards higher bins for tau > 1, linearly interpolated for fractional steps. Tempi shifted in
-    from beyond the grid are unknown, so the edge value is held there.
-
-    Parameters
-    ----------
-    block : np.ndarray, shape (..., cfg.n_bins)
-        Tempo blocks from :func:`compute_tempo_block`.
-    tau : float or np.ndarray
-        Tempo ratio T' / T (2 is twice as fast), positive, broadcastable to ``block.shape[:-1]``.
-    cfg : TempoBlockConfig
-        The grid the blocks were computed on.
-
-    Returns
-    -------
-    np.ndarray, float32, shape (*broadcast(block.shape[:-1], tau.shape), cfg.n_bins)
-    """
-    block = np.asarray(block, dtype=np.float32)
-    tau = np.asarray(tau, dtype=np.float64)
-    if block.shape[-1:] != (cfg.n_bins,):
-        raise ValueError(f"a tempo block has {cfg.n_bins} values, got shape {block.shape}")
-    if not np.all(np.isfinite(tau) & (tau > 0)):
-        raise ValueError("a tempo ratio must be a positive number (2 is twice as fast)")
-    steps = cfg.bins_per_octave * np.log2(tau)
-    source = np.clip(np.arange(cfg.n_bins) - steps[..., None], 0, cfg.n_bins - 1)
-    lead = np.broadcast_shapes(block.shape[:-1], steps.shape)
-    source = np.broadcast_to(source, (*lead, cfg.n_bins))
-    block = np.broadcast_to(block, (*lead, cfg.n_bins))
-    below = np.floor(source).astype(np.intp)
-    above = np.minimum(below + 1, cfg.n_bins - 1)
-    weight = (source - below).astype(np.float32)
-    low = np.take_along_axis(block, below, axis=-1)
-    high = np.take_along_axis(block, above, axis=-1)
-    return low + weight * (high - low)
 
 
 def _loop_onset_envelope(audio: np.ndarray, sr: int, hop: int) -> np.ndarray:

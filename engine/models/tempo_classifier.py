@@ -9,29 +9,26 @@ tempo classes spaced evenly in log BPM; the answer is the best class refined by 
 A classifier is tied to the track space it was trained in, and refuses to load against another.
 
 This module is inference only and needs no torch: the network runs on ONNX Runtime or torch
-(``engine/models/runtime.py`` decides). The torch network and its training are in
-:mod:`engine.training.tempo_classifier`.
+(``engine/models/runtime.py`` decides). The torch network is :mod:`engine.models.torch_tempo_classifier`,
+its training :mod:`engine.training.tempo_classifier`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import import_module
 from pathlib import Path
-from typing import Any, Protocol
 
 import numpy as np
 
-from engine.config import RESOURCES
 from engine.errors import ModelError
+from engine.models.identity import TEMPO_CLASSIFIER
+from engine.models.runtime import TempoNet, tempo_network
 from engine.models.tied_weights import load_tied, save_tied
 from engine.models.track_space import TrackSpace
-from engine.models.runtime import tempo_network
-from engine.analysis.tempo import LearnedBelief
 
-DEFAULT_PATH = RESOURCES / "tempo_classifier.safetensors"
+DEFAULT_PATH = TEMPO_CLASSIFIER.weights
 
 
 class TempoClassifierMismatch(ModelError, ValueError):
@@ -67,16 +64,35 @@ class TempoClassifierConfig:
         return self.bins_per_octave * np.log2(np.asarray(bpm, dtype=np.float64) / self.bpm_min)
 
 
-class TempoNet(Protocol):
-    """The classifier's network on some runtime: torch (training, or torch inference) or an ONNX graph."""
+@dataclass(frozen=True, eq=False)
+class LearnedBelief:
+    """What the tempo classifier reads off a file's track vector, as a voice for
+    :func:`engine.analysis.tempo.estimate_tempo`.
 
-    def predict(self, vectors: np.ndarray) -> np.ndarray:
-        """(B, D) float32 track vectors -> (B, C) class probabilities (rows add up to 1)."""
-        ...
+    It has heard how genres are played, so it knows a boom-bap loop is 90 and not 180 BPM where the
+    onsets alone cannot tell; it is coarse (classes 4.4 % apart), so it weighs the signal's peaks
+    rather than replacing them.
 
-    def state_dict(self) -> Mapping[str, Any]:
-        """The weights by name, as arrays or tensors (what :meth:`TempoClassifier.save` writes)."""
-        ...
+    Attributes
+    ----------
+    centres : np.ndarray, shape (C,)
+        Class centres, BPM, evenly spaced in log BPM.
+    probabilities : np.ndarray, shape (C,)
+        Adds up to 1.
+    confidence_curve : tuple of (raw, calibrated) pairs
+        Maps the combination's raw confidence (the winner's share, scaled by periodicity) to how often
+        an answer with that raw confidence was right, measured with this classifier voting
+        (``scripts/train_tempo_classifier.py``); empty: reported raw.
+    """
+
+    centres: np.ndarray
+    probabilities: np.ndarray
+    confidence_curve: tuple[tuple[float, float], ...] = ()
+
+    def at(self, bpm: float | np.ndarray, spread: float) -> np.ndarray:
+        """Probability of the classes within ``spread`` (relative) of each ``bpm`` (any shape)."""
+        near = np.abs(np.log(self.centres) - np.log(np.asarray(bpm, dtype=np.float64))[..., None]) <= math.log1p(spread)
+        return np.where(near, self.probabilities, 0.0).sum(axis=-1)
 
 
 class TempoClassifier:
@@ -89,9 +105,9 @@ class TempoClassifier:
     @classmethod
     def untrained(cls, space: TrackSpace, cfg: TempoClassifierConfig = TempoClassifierConfig()) -> TempoClassifier:
         """A classifier to train: a torch network with random weights."""
-        from engine.training.tempo_classifier import TorchTempoNet, network  # training needs torch
+        from engine.models.torch_tempo_classifier import TorchTempoNet, network  # training needs torch
 
-        return cls(space, TorchTempoNet(network(space.dimension, cfg)), cfg)
+        return cls(space, TorchTempoNet(network(space.dimension, cfg.n_classes, cfg.hidden, cfg.dropout)), cfg)
 
     def probabilities(self, vectors: np.ndarray) -> np.ndarray:
         """(B, D) track vectors -> (B, C) class probabilities (rows add up to 1)."""
@@ -133,10 +149,11 @@ class TempoClassifier:
 
     @classmethod
     def load(cls, space: TrackSpace, path: Path = DEFAULT_PATH) -> TempoClassifier:
-        state, meta = load_tied(path, space, TempoClassifierMismatch, "scripts/train_tempo_classifier.py")
+        state, meta = load_tied(path, space, TempoClassifierMismatch, TEMPO_CLASSIFIER.made_by)
         fields = TempoClassifierConfig.__dataclass_fields__
         cfg = TempoClassifierConfig(**{k: meta[k] for k in fields})
-        return cls(space, tempo_network(cfg, space.dimension, state), cfg, {k: v for k, v in meta.items() if k not in fields})
+        net = tempo_network(space.dimension, cfg.n_classes, cfg.hidden, state)
+        return cls(space, net, cfg, {k: v for k, v in meta.items() if k not in fields})
 
 
 @lru_cache(maxsize=1)
@@ -148,14 +165,3 @@ def shipped_classifier() -> TempoClassifier:
 def classify_tempo(vector: np.ndarray) -> tuple[float, np.ndarray]:
     """BPM of one track vector (D,) with the shipped classifier, and its (C,) class probabilities."""
     return shipped_classifier()(vector)
-
-
-_TRAINING = ("fit", "soft_labels")
-
-
-def __getattr__(name: str):
-    """``fit`` and ``soft_labels`` live in :mod:`engine.training.tempo_classifier` (torch); importing
-    them from here still works, and loads torch only then."""
-    if name in _TRAINING:
-        return getattr(import_module("engine.training.tempo_classifier"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

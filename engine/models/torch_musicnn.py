@@ -1,4 +1,7 @@
-"""MusiCNN (Pons & Serra 2019) ported to PyTorch, inference only.
+"""MusiCNN (Pons & Serra 2019) ported to PyTorch, inference only: the reference its ONNX graph is held to.
+
+``scripts/export_onnx.py`` exports it to the graph ONNX Runtime runs; :class:`TorchMusicnn` runs it
+itself where torch is the chosen runtime (``engine/models/runtime.py``).
 
 The network reads 3 s log-mel patches (187 frames x 96 bands) and has three parts:
 
@@ -20,12 +23,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from safetensors.torch import load_file
 from torch import nn
 from torch.nn import functional as F
 
-from engine.config import RESOURCES
+from engine.models.identity import MUSICNN
 
 BN_EPSILON = 1e-3  # tf.compat.v1.layers.batch_normalization default
 TIMBRAL_KERNELS = (38, 67)  # int(0.4 * 96), int(0.7 * 96) mel bands
@@ -146,18 +150,35 @@ def tf_to_torch_state(tf_vars: dict) -> dict[str, torch.Tensor]:
     return state
 
 
-WEIGHTS_DIR = RESOURCES / "musicnn"
+WEIGHTS_DIR = MUSICNN.weights.parent  # also holds the MTT weights, converted alike
 
 
-def weights_path(model: str = "MSD_musicnn", weights_dir: Path = WEIGHTS_DIR) -> Path:
+def weights_path(model: str = MUSICNN.weights.stem, weights_dir: Path = WEIGHTS_DIR) -> Path:
     return weights_dir / f"{model}.safetensors"
 
 
-def load_musicnn(model: str = "MSD_musicnn", weights_dir: Path = WEIGHTS_DIR) -> Musicnn:
+def load_musicnn(model: str = MUSICNN.weights.stem, weights_dir: Path = WEIGHTS_DIR) -> Musicnn:
     """The network with shipped weights, in inference mode (safetensors: no pickle is ever loaded)."""
     path = weights_path(model, weights_dir)
     if not path.exists():
-        raise FileNotFoundError(f"MusiCNN weights missing: {path}. Reinstall, or run scripts/convert_musicnn_weights.py")
+        raise FileNotFoundError(f"MusiCNN weights missing: {path}. Reinstall, or run {MUSICNN.made_by}")
     net = Musicnn()
     net.load_state_dict(load_file(str(path)), strict=True)
     return net.eval()
+
+
+class TorchMusicnn:
+    """MusiCNN's temporal mean pool on torch, called as the embedder calls any runtime:
+    float32 (B, 187, 96) log-mel patches -> (B, 753).
+
+    torch's thread count belongs to the process, not to a model: setting it here is what a scan
+    worker, one process per core, needs.
+    """
+
+    def __init__(self, threads: int, model: str = MUSICNN.weights.stem):
+        torch.set_num_threads(threads)
+        self._net = load_musicnn(model)
+
+    def __call__(self, patches: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return self._net(torch.from_numpy(np.ascontiguousarray(patches, dtype=np.float32))).mean_pool.numpy()

@@ -3,7 +3,7 @@
 tau = T'/T everywhere: tau = 2 is twice as fast. The embedding model is frozen; only f is learned.
 
 - On the tempo block f is exact: the block is an onset autocorrelation on a log-BPM grid, so a tempo
-  change is a shift of ``16 * log2(tau)`` steps (:func:`engine.analysis.tempo_block.shift_tempo_block`).
+  change is a shift of ``16 * log2(tau)`` steps (:func:`shift_tempo_block`).
 - On the MusiCNN part f is learned from real tempo changes (MIDI re-rendered at another tempo), as a
   residual correction that vanishes at tau = 1: ``z + log2(tau) * g(z, log2 tau)``. ``g`` is either one
   learned direction (``kind="direction"``) or a small MLP (``kind="mlp"``); ``kind="identity"``
@@ -13,29 +13,26 @@ A translator is tied to the track space it was trained in (the standardisation c
 means), and refuses to load against another.
 
 This module is inference only and needs no torch: the learned part runs on ONNX Runtime or torch
-(``engine/models/runtime.py`` decides). The torch module and its training are in
-:mod:`engine.training.translator`.
+(``engine/models/runtime.py`` decides). The torch module is :mod:`engine.models.torch_translator`, its
+training :mod:`engine.training.translator`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import import_module
 from pathlib import Path
-from typing import Any, Protocol
 
 import numpy as np
 
-from engine.config import RESOURCES
-from engine.analysis.tempo_block import shift_tempo_block
+from engine.config import TEMPO_BLOCK, TempoBlockConfig
 from engine.errors import ModelError
+from engine.models.identity import TRANSLATOR
+from engine.models.runtime import TranslatorNet, translator_network
 from engine.models.tied_weights import load_tied, save_tied
 from engine.models.track_space import TrackSpace
-from engine.models.runtime import translator_network
 
-DEFAULT_PATH = RESOURCES / "translator.safetensors"
+DEFAULT_PATH = TRANSLATOR.weights
 KINDS = ("identity", "direction", "mlp")
 
 
@@ -51,18 +48,6 @@ class TranslatorConfig:
     tau_max: float = 2.0
 
 
-class TranslatorNet(Protocol):
-    """The learned part on some runtime: a torch module (training, or torch inference) or an ONNX graph."""
-
-    def predict(self, z: np.ndarray, log_tau: np.ndarray) -> np.ndarray:
-        """(B, K) float32 MusiCNN parts and (B,) log2 tau -> (B, K) translated parts."""
-        ...
-
-    def state_dict(self) -> Mapping[str, Any]:
-        """The weights by name, as arrays or tensors (what :meth:`Translator.save` writes)."""
-        ...
-
-
 class IdentityNet:
     """Kind "identity": the MusiCNN part stays as it is (only the tempo block moves). No weights, no runtime."""
 
@@ -71,6 +56,45 @@ class IdentityNet:
 
     def state_dict(self) -> dict[str, np.ndarray]:
         return {}
+
+
+def shift_tempo_block(block: np.ndarray, tau: float | np.ndarray, cfg: TempoBlockConfig = TEMPO_BLOCK) -> np.ndarray:
+    """The block the same music would have at tempo ``tau * T``.
+
+    The value at ``b`` BPM moves to ``tau * b`` BPM: ``cfg.bins_per_octave * log2(tau)`` steps
+    towards higher bins for tau > 1, linearly interpolated for fractional steps. Tempi shifted in
+    from beyond the grid are unknown, so the edge value is held there.
+
+    Parameters
+    ----------
+    block : np.ndarray, shape (..., cfg.n_bins)
+        Tempo blocks from :func:`engine.analysis.tempo_block.compute_tempo_block`.
+    tau : float or np.ndarray
+        Tempo ratio T' / T (2 is twice as fast), positive, broadcastable to ``block.shape[:-1]``.
+    cfg : TempoBlockConfig
+        The grid the blocks were computed on.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (*broadcast(block.shape[:-1], tau.shape), cfg.n_bins)
+    """
+    block = np.asarray(block, dtype=np.float32)
+    tau = np.asarray(tau, dtype=np.float64)
+    if block.shape[-1:] != (cfg.n_bins,):
+        raise ValueError(f"a tempo block has {cfg.n_bins} values, got shape {block.shape}")
+    if not np.all(np.isfinite(tau) & (tau > 0)):
+        raise ValueError("a tempo ratio must be a positive number (2 is twice as fast)")
+    steps = cfg.bins_per_octave * np.log2(tau)
+    source = np.clip(np.arange(cfg.n_bins) - steps[..., None], 0, cfg.n_bins - 1)
+    lead = np.broadcast_shapes(block.shape[:-1], steps.shape)
+    source = np.broadcast_to(source, (*lead, cfg.n_bins))
+    block = np.broadcast_to(block, (*lead, cfg.n_bins))
+    below = np.floor(source).astype(np.intp)
+    above = np.minimum(below + 1, cfg.n_bins - 1)
+    weight = (source - below).astype(np.float32)
+    low = np.take_along_axis(block, below, axis=-1)
+    high = np.take_along_axis(block, above, axis=-1)
+    return low + weight * (high - low)
 
 
 class Translator:
@@ -85,9 +109,9 @@ class Translator:
         """A translator to train (a torch module), or the identity, which needs no training and no torch."""
         if cfg.kind == "identity":
             return cls(space, IdentityNet(), cfg)
-        from engine.training.translator import MusicnnTranslator  # training needs torch
+        from engine.models.torch_translator import MusicnnTranslator  # training needs torch
 
-        return cls(space, MusicnnTranslator(space.musicnn_dim, cfg), cfg)
+        return cls(space, MusicnnTranslator(space.musicnn_dim, cfg.kind, cfg.hidden), cfg)
 
     def __call__(self, vectors: np.ndarray, tau: float | np.ndarray) -> np.ndarray:
         """Translate track vectors.
@@ -119,9 +143,10 @@ class Translator:
 
     @classmethod
     def load(cls, space: TrackSpace, path: Path = DEFAULT_PATH) -> Translator:
-        state, meta = load_tied(path, space, TranslatorMismatch, "scripts/train_translator.py")
+        state, meta = load_tied(path, space, TranslatorMismatch, TRANSLATOR.made_by)
         cfg = TranslatorConfig(meta["kind"], int(meta["hidden"]), float(meta["tau_min"]), float(meta["tau_max"]))
-        net = IdentityNet() if cfg.kind == "identity" else translator_network(cfg, space.musicnn_dim, state)
+        net = IdentityNet() if cfg.kind == "identity" else translator_network(cfg.kind, cfg.hidden, space.musicnn_dim,
+                                                                              state)
         return cls(space, net, cfg, {k: v for k, v in meta.items() if k not in ("kind", "hidden", "tau_min", "tau_max")})
 
 
@@ -129,14 +154,3 @@ class Translator:
 def shipped_translator() -> Translator:
     """The translation that ships in resources/, for the shipped track space (loaded once)."""
     return Translator.load(TrackSpace.load())
-
-
-_TRAINING = ("fit", "train_epochs", "train_pairs")
-
-
-def __getattr__(name: str):
-    """``fit``, ``train_epochs`` and ``train_pairs`` live in :mod:`engine.training.translator` (torch);
-    importing them from here still works, and loads torch only then."""
-    if name in _TRAINING:
-        return getattr(import_module("engine.training.translator"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -31,14 +31,14 @@ from engine.audio.decode import AudioError, load_mono
 from engine.config import FINE_TUNE, PATCHES, FineTuneConfig, PatchConfig
 from engine.analysis.embedding import MusicnnEmbedder
 from engine.analysis.mel import log_mel
-from engine.analysis.tempo_block import shift_tempo_block
 from engine.errors import TrainingError
 from engine.models.track_space import TrackSpace
 from engine.training.evaluate import tempo_retrieval
 from engine.library.facade import Library
 from engine.training.mel_stretch import stretched_example
-from engine.models.translation import Translator, TranslatorConfig
-from engine.training.translator import MusicnnTranslator, train_epochs
+from engine.models.torch_translator import MusicnnTranslator
+from engine.models.translation import Translator, TranslatorConfig, shift_tempo_block
+from engine.training.translator import train_epochs
 
 
 class NotEnoughFiles(TrainingError, ValueError):
@@ -147,7 +147,8 @@ def fine_tune(library: Library, cfg: FineTuneConfig = FINE_TUNE) -> Iterator[Fin
         raise NotEnoughFiles("Too few of the library's sounds could still be read to fine-tune on: "
                              "rescan the library (sbf index DIR) and try again.")
 
-    net = MusicnnTranslator.from_state(space.musicnn_dim, base.cfg, base.net.state_dict())  # trainable, whatever ran base
+    # trainable, whatever runtime ran base
+    net = MusicnnTranslator.from_state(space.musicnn_dim, base.cfg.kind, base.cfg.hidden, base.net.state_dict())
     epochs = train_epochs(net, np.concatenate(z_from), np.concatenate(z_to), np.array(pair_taus, np.float32),
                           cfg.epochs, cfg.lr, cfg.weight_decay, cfg.seed, cfg.batch)
     for epoch, loss in enumerate(epochs, 1):

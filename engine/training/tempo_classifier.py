@@ -1,54 +1,19 @@
-"""The tempo classifier's network in torch, and its training. Needs torch.
+"""Training the tempo classifier's network (:mod:`engine.models.torch_tempo_classifier`). Needs torch.
 
-:func:`network` and :func:`class_probabilities` are the single source of truth for the forward pass:
-training runs them, ``scripts/export_onnx.py`` exports them for ONNX Runtime, and
-:class:`TorchTempoNet` runs them where ONNX Runtime is not installed (``engine/models/runtime.py``
-decides). The inference side, torch-free, is :mod:`engine.models.tempo_classifier`.
+What it trains is used as it is, on torch, with no runtime lookup; saved, it runs wherever
+``engine/models/runtime.py`` says. The inference side, torch-free, is :mod:`engine.models.tempo_classifier`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 import numpy as np
 import torch
-from torch import nn
 
-from engine.models.track_space import TrackSpace
 from engine.models.tempo_classifier import TempoClassifier, TempoClassifierConfig
-
-
-def network(dim: int, cfg: TempoClassifierConfig) -> nn.Module:
-    """Track vectors (B, dim) -> class logits (B, C): linear, or one hidden GELU layer with dropout."""
-    if cfg.hidden == 0:
-        return nn.Linear(dim, cfg.n_classes)
-    return nn.Sequential(nn.Dropout(cfg.dropout), nn.Linear(dim, cfg.hidden), nn.GELU(), nn.Dropout(cfg.dropout),
-                         nn.Linear(cfg.hidden, cfg.n_classes))
-
-
-def class_probabilities(net: nn.Module, vectors: torch.Tensor) -> torch.Tensor:
-    """(B, D) track vectors -> (B, C) class probabilities (rows add up to 1)."""
-    return torch.softmax(net(vectors), dim=-1)
-
-
-class TorchTempoNet:
-    """A torch tempo network as :class:`TempoClassifier` calls it: arrays in, probabilities out, no dropout."""
-
-    def __init__(self, module: nn.Module):
-        self.module = module.eval()
-
-    @classmethod
-    def from_state(cls, dim: int, cfg: TempoClassifierConfig, state: Mapping[str, np.ndarray]) -> TorchTempoNet:
-        net = network(dim, cfg)
-        net.load_state_dict({k: torch.as_tensor(np.asarray(v)) for k, v in state.items()}, strict=True)
-        return cls(net)
-
-    def predict(self, vectors: np.ndarray) -> np.ndarray:
-        with torch.inference_mode():
-            return class_probabilities(self.module, torch.from_numpy(np.ascontiguousarray(vectors, dtype=np.float32))).numpy()
-
-    def state_dict(self) -> Mapping[str, torch.Tensor]:
-        return self.module.state_dict()
+from engine.models.torch_tempo_classifier import TorchTempoNet, network
+from engine.models.track_space import TrackSpace
 
 
 def soft_labels(bpm: np.ndarray, cfg: TempoClassifierConfig) -> np.ndarray:
@@ -73,7 +38,7 @@ def fit(space: TrackSpace, examples: Callable[[int, np.random.Generator], tuple[
     """
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    net = network(space.dimension, cfg)
+    net = network(space.dimension, cfg.n_classes, cfg.hidden, cfg.dropout)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
     net.train()
     for epoch in range(epochs):

@@ -1,57 +1,19 @@
-"""The translation's learned part as a torch module, and the loop that trains it. Needs torch.
+"""Training the translation's learned part (:class:`engine.models.torch_translator.MusicnnTranslator`). Needs torch.
 
-:class:`MusicnnTranslator` is the single source of truth for the forward pass: training runs it,
-``scripts/export_onnx.py`` exports it for ONNX Runtime, and it runs inference where ONNX Runtime is
-not installed (``engine/models/runtime.py`` decides). The inference side, torch-free, is
-:mod:`engine.models.translation`.
+What it trains is used as it is, on torch, with no runtime lookup; saved, it runs wherever
+``engine/models/runtime.py`` says. The inference side, torch-free, is :mod:`engine.models.translation`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 import numpy as np
 import torch
-from torch import nn
 
+from engine.models.torch_translator import MusicnnTranslator
 from engine.models.track_space import TrackSpace
 from engine.models.translation import Translator, TranslatorConfig
-
-
-class MusicnnTranslator(nn.Module):
-    """The learned part: (B, K) MusiCNN parts and (B,) log2 tau -> (B, K) translated parts."""
-
-    def __init__(self, dim: int, cfg: TranslatorConfig):
-        super().__init__()
-        self.kind = cfg.kind
-        if cfg.kind == "direction":
-            self.direction = nn.Parameter(torch.zeros(dim))
-        elif cfg.kind == "mlp":
-            self.mlp = nn.Sequential(nn.Linear(dim + 1, cfg.hidden), nn.GELU(), nn.Linear(cfg.hidden, cfg.hidden),
-                                     nn.GELU(), nn.Linear(cfg.hidden, dim))
-            nn.init.zeros_(self.mlp[-1].weight)
-            nn.init.zeros_(self.mlp[-1].bias)
-
-    @classmethod
-    def from_state(cls, dim: int, cfg: TranslatorConfig, state: Mapping[str, np.ndarray]) -> MusicnnTranslator:
-        """A translator with the weights ``state`` (numpy arrays or tensors, as a ``state_dict``)."""
-        net = cls(dim, cfg)
-        net.load_state_dict({k: torch.as_tensor(np.asarray(v)) for k, v in state.items()}, strict=True)
-        return net
-
-    def forward(self, z: torch.Tensor, log_tau: torch.Tensor) -> torch.Tensor:
-        if self.kind == "identity":
-            return z
-        lt = log_tau.unsqueeze(-1)
-        if self.kind == "direction":
-            return z + lt * self.direction
-        return z + lt * self.mlp(torch.cat([z, lt], dim=-1))
-
-    def predict(self, z: np.ndarray, log_tau: np.ndarray) -> np.ndarray:
-        """:meth:`forward` on float32 arrays, without gradients: the :class:`engine.models.translation.TranslatorNet` call."""
-        with torch.inference_mode():
-            return self(torch.from_numpy(np.ascontiguousarray(z, dtype=np.float32)),
-                        torch.from_numpy(np.ascontiguousarray(log_tau, dtype=np.float32))).numpy()
 
 
 def train_pairs(z: np.ndarray, groups: np.ndarray, taus: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -77,7 +39,7 @@ def fit(space: TrackSpace, z: np.ndarray, groups: np.ndarray, taus: np.ndarray, 
     raise to cancel.
     """
     torch.manual_seed(seed)
-    net = MusicnnTranslator(space.musicnn_dim, cfg)
+    net = MusicnnTranslator(space.musicnn_dim, cfg.kind, cfg.hidden)
     if cfg.kind == "identity":
         return Translator(space, net, cfg)
     a, b, tau = train_pairs(z, groups, taus)
