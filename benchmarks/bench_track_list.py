@@ -32,7 +32,7 @@ from dataclasses import replace
 from PySide6.QtWidgets import QApplication
 
 from engine.library.store import Track
-from desktop.track_table import TrackListDiff, TrackTable
+from desktop.widgets.track_table import TrackListDiff, TrackTable
 
 N_TRACKS = 100_000
 N_CHANGED = 100

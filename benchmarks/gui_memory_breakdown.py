@@ -37,7 +37,7 @@ def main() -> None:
     app = QApplication([])  # noqa: F841
     step("PySide6, QApplication")
     from benchmarks.bench_gui_memory import LIBRARY_DIR, build_library
-    from desktop.track_table import TrackListDiff, TrackTable
+    from desktop.widgets.track_table import TrackListDiff, TrackTable
     from desktop.main_window import MainWindow  # noqa: F401
     from engine.analysis.embedding import MusicnnEmbedder
     from engine.library.facade import Library

@@ -24,21 +24,21 @@ from engine.search.session import DEFAULT_WINDOW, MODES
 from engine.library.store import RecentQuery
 from engine.library.tempo_state import TempoState
 from desktop import window_state
-from desktop.audio_player import AudioPlayer
-from desktop.errors_panel import ErrorsPanel
+from desktop.audio.player import AudioPlayer
+from desktop.audio.stretch_renderer import StretchRenderer
+from desktop.audio.tempo_lock import TempoLock
 from desktop.folder_watcher import FolderWatcher
 from desktop.formatting import bpm_text
-from desktop.index_panel import IndexPanel
 from desktop.latency import prepare_process
+from desktop.library_worker import IndexWorker, LibraryWorker
 from desktop.messages import Catalog, IndexOutcome, Playback, SearchAnswer, SearchRequest
-from desktop.query_panel import QueryPanel
-from desktop.recent_menu import RecentMenu
-from desktop.results_view import ResultsView
-from desktop.stretch_renderer import StretchRenderer
-from desktop.tempo_lock import TempoLock
-from desktop.track_table import TrackTable
-from desktop.welcome_banner import WelcomeBanner
-from desktop.workers import IndexWorker, LibraryWorker
+from desktop.widgets.errors_panel import ErrorsPanel
+from desktop.widgets.index_panel import IndexPanel
+from desktop.widgets.query_panel import QueryPanel
+from desktop.widgets.recent_menu import RecentMenu
+from desktop.widgets.results_view import ResultsView
+from desktop.widgets.track_table import TrackTable
+from desktop.widgets.welcome_banner import WelcomeBanner
 
 TITLE = "Similar But Faster"
 

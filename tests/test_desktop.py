@@ -23,9 +23,9 @@ from PySide6.QtGui import QDropEvent, QImage
 from desktop.file_drag import file_mime_data
 from desktop.formatting import bpm_text
 from desktop.main_window import MainWindow
-from desktop.tempo_knob import TempoKnob
 from desktop.messages import IndexOutcome
-from desktop.track_table import BPM, FAVOURITE
+from desktop.widgets.tempo_knob import TempoKnob
+from desktop.widgets.track_table import BPM, FAVOURITE
 from sbf import cli
 from engine.analysis.embedding import MusicnnEmbedder
 from engine.library.facade import Library
@@ -279,7 +279,7 @@ def test_librosas_warm_up_runs_on_the_audio_thread_not_before_the_window_shows(q
     """On the first start after installing, numba compiles for 10 s or more: the window must not wait."""
     import threading
 
-    from desktop import audio_player
+    from desktop.audio import player as audio_player
 
     ran_on = []
     monkeypatch.setattr(audio_player, "preload_audio_code", lambda: ran_on.append(threading.current_thread()))

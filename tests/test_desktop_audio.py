@@ -18,11 +18,11 @@ import soundfile as sf
 from PySide6.QtCore import Qt
 
 from engine.config import DESKTOP
-from desktop import audio_player
-from desktop.audio_player import AudioPlayer
+from desktop.audio import player as audio_player
+from desktop.audio.player import AudioPlayer
+from desktop.audio.stretch_renderer import StretchRenderer
+from desktop.audio.tempo_lock import TempoLock
 from desktop.main_window import MainWindow
-from desktop.stretch_renderer import StretchRenderer
-from desktop.tempo_lock import TempoLock
 from tests.conftest import SR, click_track, tone, write
 from tests.test_desktop import WAIT_MS, isolated_settings, latest_answer, open_window, tempo_library  # noqa: F401
 from tests.test_desktop_tempo import played  # noqa: F401

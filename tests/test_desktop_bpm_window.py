@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.results_view import BPM, NAME
+from desktop.widgets.results_view import BPM, NAME
 from sbf import cli
 from engine.library.facade import Library
 from engine.search.session import DEFAULT_WINDOW

@@ -18,7 +18,7 @@ from engine.config import DESKTOP
 from engine.library.facade import Library
 from engine.library.store import Track
 from desktop import main_window
-from desktop.track_table import BPM, FAVOURITE, NAME, TrackListDiff, TrackTable
+from desktop.widgets.track_table import BPM, FAVOURITE, NAME, TrackListDiff, TrackTable
 from tests.conftest import click_track, write
 from tests.test_desktop import (WAIT_MS, folder_to_index, isolated_settings, latest_answer,  # noqa: F401
                                 open_window, run_index, tempo_library)

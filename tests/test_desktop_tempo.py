@@ -17,7 +17,7 @@ import sounddevice
 from PySide6.QtCore import QPoint, Qt
 
 from engine.config import DESKTOP
-from desktop.track_table import BPM, SOURCE
+from desktop.widgets.track_table import BPM, SOURCE
 from tests.test_desktop import (WAIT_MS, isolated_settings, latest_answer, names, open_window,  # noqa: F401
                                 tempo_library, widen)
 

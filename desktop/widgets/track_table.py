@@ -14,9 +14,9 @@ from PySide6.QtWidgets import QAbstractItemView, QDoubleSpinBox, QHBoxLayout, QL
 from engine.audio.decode import format_duration
 from engine.config import TEMPO
 from engine.library.store import Track
-from desktop.file_view import ALIGNMENT_ROLE, PATH_ROLE, RIGHT_ALIGNED, TOOLTIP_ROLE, FileTableModel, FileView
 from desktop.formatting import bpm_text, folder_text
 from desktop.messages import ListedRow, TrackRows
+from desktop.widgets.file_view import ALIGNMENT_ROLE, PATH_ROLE, RIGHT_ALIGNED, TOOLTIP_ROLE, FileTableModel, FileView
 
 FAVOURITE, NAME, FOLDER, BPM, SOURCE, LENGTH, KIND = range(7)
 _NUMERIC = (BPM, LENGTH)

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QMenu
 
 from engine.library.store import RecentQuery
 from desktop.formatting import bpm_text
-from desktop.tempo_knob import MODE_LABELS
+from desktop.widgets.tempo_knob import MODE_LABELS
 
 
 class RecentMenu(QMenu):

@@ -24,9 +24,9 @@ from engine.audio.decode import AudioError
 from engine.config import DESKTOP, DesktopConfig
 from engine.audio.stretched import file_stamp, load_stretched, stretched_audio
 from desktop.latency import preload_audio_code
+from desktop.library_worker import ThreadWorker
 from desktop.messages import Playback, Waveform
-from desktop.waveform import waveform_envelope
-from desktop.workers import ThreadWorker
+from desktop.widgets.waveform import waveform_envelope
 
 NO_OUTPUT = "No audio output available ({}): previews are off, everything else works."
 STOP = "stop"  # the Stop pressed, as a pending transport request

@@ -14,8 +14,8 @@ from PySide6.QtCore import Signal, Slot
 
 from engine.audio.decode import AudioError
 from engine.audio.stretched import file_stamp, render_stretched
+from desktop.library_worker import ThreadWorker
 from desktop.messages import RenderJob
-from desktop.workers import ThreadWorker
 
 
 class StretchRenderer(ThreadWorker):

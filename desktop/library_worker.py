@@ -23,7 +23,7 @@ from engine.library.store import StoreError
 from engine.library.tempo_state import TempoCorrectionError, TempoState
 from desktop.folder_watcher import folders_to_watch
 from desktop.messages import Catalog, IndexOutcome, SearchAnswer, SearchRequest, TempoChange
-from desktop.track_table import TrackListDiff
+from desktop.widgets.track_table import TrackListDiff
 
 
 class ThreadWorker(QObject):

@@ -8,10 +8,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.library.facade import SearchResult
-from desktop.bpm_window_bar import BpmWindowBar
-from desktop.file_view import ALIGNMENT_ROLE, RIGHT_ALIGNED, TOOLTIP_ROLE, FileTableModel, FileView
 from desktop.formatting import bpm_text, ratio_text
 from desktop.messages import SearchAnswer
+from desktop.widgets.bpm_window_bar import BpmWindowBar
+from desktop.widgets.file_view import ALIGNMENT_ROLE, RIGHT_ALIGNED, TOOLTIP_ROLE, FileTableModel, FileView
 
 RANK, NAME, SCORE, BPM, MATCHED = range(5)
 NO_QUERY = "Select a file, or drop one on the query, to see what sounds like it."

@@ -18,9 +18,9 @@ from engine.library.tempo_state import TempoState
 from desktop.file_drag import DragFile, as_is, drag_mime_data, dropped_audio_file
 from desktop.formatting import bpm_text
 from desktop.messages import TempoChange
-from desktop.tempo_editor import TempoEditor
-from desktop.tempo_knob import TempoKnob
-from desktop.waveform import WaveformView
+from desktop.widgets.tempo_editor import TempoEditor
+from desktop.widgets.tempo_knob import TempoKnob
+from desktop.widgets.waveform import WaveformView
 
 EMPTY = "Select a file in the list, or drop an audio file here"
 

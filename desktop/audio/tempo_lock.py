@@ -18,9 +18,9 @@ from PySide6.QtCore import QObject, Signal
 
 from engine.audio.decode import AudioError
 from engine.audio.stretched import file_stamp
+from desktop.audio.stretch_renderer import StretchRenderer
 from desktop.formatting import bpm_text
 from desktop.messages import RenderJob
-from desktop.stretch_renderer import StretchRenderer
 
 SAME_TEMPO = 1e-3  # |tau - 1| below this plays the file itself: a stretch would change nothing audible
 
