@@ -17,6 +17,7 @@ from scripts.demo.drums import DrumPattern, Kit, render_drums
 from scripts.demo.harmony import Key
 from scripts.demo.synth import Note, Timbre, render_mono, render_poly
 
+
 @dataclass(frozen=True)
 class Fx:
     """Per-part effects, in musical units so they sound the same at every tempo."""
