@@ -1,0 +1,1 @@
+"""Parts of the measurement scripts that outgrew one file (``searched_set`` for ``eval_search.py``)."""
