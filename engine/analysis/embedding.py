@@ -79,6 +79,11 @@ class MusicnnEmbedder:
         self._cfg, self._patches = cfg, patches
         self._net = musicnn_network(threads)
 
+    def __reduce__(self):
+        # A scan worker process gets the embedder as its settings and loads its own network there
+        # (a loaded network cannot be pickled), with the threads one process per core may use.
+        return type(self), (self._cfg, self._patches, INFERENCE.threads)
+
     def embed(self, audio: np.ndarray) -> np.ndarray:
         cfg = self._cfg
         return self.embed_mel(log_mel(loop_pad(audio, cfg.patch_frames * cfg.hop_length), cfg))

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from platformdirs import user_data_dir
 
+from engine.analysis.contract import AnalyserResult
 from engine.analysis.pipeline import analyse_file
 from engine.config import APP_NAME, SEARCH, SearchConfig
 from engine.analysis.embedding import Embedder, MusicnnEmbedder
@@ -151,6 +152,12 @@ class Library:
         return {a.path: a for a in self.store.analyses(*self._model())
                 if a.path in records and _unchanged(records[a.path])}
 
+    def analyser_results(self, path: str | Path) -> dict[str, AnalyserResult]:
+        """What every analyser found in ``path``, by analyser name (engine/analysis/registry.py), when it
+        is indexed and unchanged on disk since; empty otherwise."""
+        resolved = str(Path(path).expanduser().resolve())
+        return self.store.results_for(resolved) if self._is_current(resolved) else {}
+
     # --- the user's word on tempo, and their recent queries --------------------------------------
 
     def tempo(self, path: str | Path) -> TempoState:
@@ -232,14 +239,14 @@ class Library:
         model_id, version = self._model()
         key = f"{self.space.fingerprint}:{self.store.analyses_fingerprint(model_id, version)}"
         if self._index is not None and self._index.key == key:
-            bpm_key = self.store.bpm_overrides_fingerprint()
-            if self._bpm_key != bpm_key:  # a BPM correction changes results' BPMs and the gate, not the vectors
+            bpm_key = self.store.tempo_fingerprint()
+            if self._bpm_key != bpm_key:  # a correction or a new estimate moves BPMs and the gate, not the vectors
                 self._bpm_key = bpm_key
                 beliefs = self.store.tempo_beliefs(model_id, version)
                 self._index = dataclasses.replace(self._index, bpms=_shown_bpm(beliefs),
                                                   gate=self._index.gate.with_beliefs(beliefs))
             return self._index
-        self._bpm_key = self.store.bpm_overrides_fingerprint()
+        self._bpm_key = self.store.tempo_fingerprint()
         ids, vectors = self._track_vectors(key)
         cache = self.library_dir / f"index-{model_id}.hnsw"
         try:

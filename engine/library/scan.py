@@ -7,10 +7,14 @@ simply stopping iteration. It
 - recognises renamed or moved files by content hash and keeps their analysis (no re-embedding);
 - removes files that are gone, but only when their folder is still there (an unplugged drive must
   not wipe a library);
-- analyses the rest in one single-threaded worker process per core (decode, mel and network of one
-  file overlap with those of another), and commits results in small batches, so a ``kill -9`` loses
-  at most one batch and the next scan resumes with nothing lost or duplicated;
-- records every unusable file with its reason and goes on.
+- decodes and embeds the rest in one single-threaded worker process per core (decode, mel and
+  network of one file overlap with those of another) and runs every registered analyser on them
+  (engine/analysis/registry.py);
+- runs, on a file already embedded, only the analysers whose stored version is stale (one added or
+  bumped since), on its stored embedding: the embedder is not called;
+- commits results in small batches, so a ``kill -9`` loses at most one batch and the next scan
+  resumes with nothing lost or duplicated;
+- records every unusable file, and every analyser that failed on a file, with its reason, and goes on.
 
 It never writes into the sample folder.
 """
@@ -20,6 +24,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import pickle
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,10 +32,12 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
-from engine.analysis.pipeline import FileAnalysis, analyse_file
+from engine.analysis.contract import PATCHES, Analyser, Embedding
+from engine.analysis.embedding import Embedder
+from engine.analysis.pipeline import FileResults, analyse_again, analyse_new, model_key
+from engine.analysis.registry import registered
 from engine.audio.decode import AUDIO_EXTENSIONS, AudioError, FileVanished, content_hash
 from engine.config import INFERENCE
-from engine.analysis.embedding import Embedder, MusicnnEmbedder
 from engine.errors import LibraryError
 from engine.library.store import Failure, FileRecord, NewAnalysis, Store
 
@@ -46,7 +53,8 @@ class ScanError(LibraryError):
 class ScanEvent:
     """Progress of a scan: one event per file.
 
-    outcome : "indexed", "unchanged", "renamed", "removed" or "failed"
+    outcome : "indexed" (embedded, or stale analysers run on it), "unchanged", "renamed", "removed" or
+        "failed" (the file is unusable, or an analyser failed on it: ``reason`` says which)
     done, total : files handled so far and files found in the folder (removed ones not counted)
     """
 
@@ -59,11 +67,24 @@ class ScanEvent:
 
 @dataclass(frozen=True)
 class _Job:
+    """One file to analyse: afresh (``file_id`` None: decode, embed, run every analyser), or a file whose
+    stored embedding is current, on which only the stale ``analysers`` run."""
+
     path: str
     root: str
     size: int
     mtime_ns: int
     content_hash: str | None
+    file_id: int | None = None
+    analysers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Kit:
+    """What analysing a file takes besides the file: the scanner's embedder and analysers."""
+
+    embedder: Embedder
+    analysers: tuple[Analyser, ...]
 
 
 def find_audio_files(root: Path) -> dict[str, os.stat_result]:
@@ -82,7 +103,17 @@ def find_audio_files(root: Path) -> dict[str, os.stat_result]:
     return found
 
 
-_WORKER_EMBEDDER: Embedder | None = None  # each worker process loads the network once, in _worker_init
+def _analyse(job: _Job, stored: Embedding | None, kit: _Kit) -> FileResults | AudioError:
+    try:
+        if job.file_id is None:
+            return analyse_new(job.path, kit.embedder, kit.analysers)
+        stale = [a for a in kit.analysers if a.name in job.analysers]
+        return analyse_again(job.path, stale, kit.embedder.sample_rate, stored)
+    except AudioError as e:
+        return e
+
+
+_WORKER_KIT: tuple[bytes, _Kit] | None = None  # a worker process's kit, unpickled once
 
 
 def _worker_init() -> None:
@@ -90,15 +121,15 @@ def _worker_init() -> None:
         os.nice(INFERENCE.worker_nice)
     # One process per core: threads inside (the network's, numpy's BLAS) would fight over the same cores.
     threadpool_limits(INFERENCE.threads)
-    global _WORKER_EMBEDDER
-    _WORKER_EMBEDDER = MusicnnEmbedder(threads=INFERENCE.threads)
 
 
-def _worker_analyse(job: _Job) -> FileAnalysis | AudioError:
-    try:
-        return analyse_file(job.path, _WORKER_EMBEDDER)
-    except AudioError as e:
-        return e
+def _worker_analyse(kit: bytes, job: _Job, stored: Embedding | None) -> FileResults | AudioError:
+    # The kit comes pickled with every job (a few hundred bytes: an embedder pickles as its settings)
+    # and is unpickled on the first one, after _worker_init's limits: the network loads here, once.
+    global _WORKER_KIT
+    if _WORKER_KIT is None or _WORKER_KIT[0] != kit:
+        _WORKER_KIT = (kit, pickle.loads(kit))
+    return _analyse(job, stored, _WORKER_KIT[1])
 
 
 def default_workers() -> int:
@@ -106,10 +137,18 @@ def default_workers() -> int:
 
 
 class Scanner:
-    """Scans one folder into a :class:`Store` with a given embedder."""
+    """Scans one folder into a :class:`Store` with a given embedder and the registered analysers.
+
+    Parameters
+    ----------
+    embedder : embeds every new or changed file, in this process or, pickled, in each worker process
+        (MusicnnEmbedder pickles as its settings; an embedder that cannot be pickled is run here)
+    workers : worker processes (default: one per core, at most 2); 1 analyses in this process
+    """
 
     def __init__(self, store: Store, embedder: Embedder, workers: int | None = None):
         self.store, self.embedder = store, embedder
+        self.analysers = registered()
         self.workers = default_workers() if workers is None else workers
 
     def scan(self, folder: str | Path) -> Iterator[ScanEvent]:
@@ -121,23 +160,33 @@ class Scanner:
         root = str(root_path.resolve())
         on_disk = find_audio_files(Path(root))
         known = self.store.files_under(root)
+        embedded = self.store.analyser_versions(root, self.embedder.id, self.embedder.version)
         total, done = len(on_disk), 0
 
-        jobs, gone = [], {p: r for p, r in known.items() if p not in on_disk}
-        by_hash = {r.content_hash: r for r in gone.values() if r.content_hash}
-        unchanged, moved, touched = [], [], []
+        gone = {p: r for p, r in known.items() if p not in on_disk}
+        by_hash = {r.content_hash: r for r in gone.values() if r.content_hash and r.id in embedded}
+        settled, moved, touched, jobs = [], [], [], []
         for path, st in on_disk.items():
             rec = known.get(path)
-            if rec and rec.size == st.st_size and rec.mtime_ns == st.st_mtime_ns and self._current(rec):
-                unchanged.append(path)
-                continue
-            digest = _safe_hash(path)
-            if rec is None and digest in by_hash:
-                moved.append((by_hash.pop(digest), path, st))
-            elif rec is not None and rec.status == "ok" and digest == rec.content_hash and self._current(rec):
-                touched.append((rec, st))
+            if rec and rec.size == st.st_size and rec.mtime_ns == st.st_mtime_ns and (
+                    rec.status == "failed" or rec.id in embedded):
+                kept, outcome = rec, "unchanged"
             else:
-                jobs.append(_Job(path, root, st.st_size, st.st_mtime_ns, digest))
+                digest = _safe_hash(path)
+                if rec is None and digest in by_hash:
+                    kept, outcome = by_hash.pop(digest), "renamed"
+                    moved.append((kept, path, st))
+                elif rec is not None and rec.status == "ok" and digest == rec.content_hash and rec.id in embedded:
+                    kept, outcome = rec, "unchanged"
+                    touched.append((rec, st))
+                else:
+                    jobs.append(_Job(path, root, st.st_size, st.st_mtime_ns, digest))
+                    continue
+            stale = self._stale(kept, embedded)
+            if stale:
+                jobs.append(_Job(path, root, st.st_size, st.st_mtime_ns, kept.content_hash, kept.id, stale))
+            else:
+                settled.append((path, outcome, f"was {kept.path}" if kept.path != path else None))
         moved_ids = {rec.id for rec, _, _ in moved}
         removed = [r for r in gone.values() if r.id not in moved_ids]
 
@@ -149,25 +198,23 @@ class Scanner:
             self.store.remove(db, (r.id for r in removed))
         for rec in removed:
             yield ScanEvent(rec.path, "removed", done, total)
-        for path in unchanged:
+        for path, outcome, reason in settled:
             done += 1
-            yield ScanEvent(path, "unchanged", done, total)
-        for rec, st in touched:
-            done += 1
-            yield ScanEvent(rec.path, "unchanged", done, total)
-        for rec, new_path, _ in moved:
-            done += 1
-            yield ScanEvent(new_path, "renamed", done, total, reason=f"was {rec.path}")
+            yield ScanEvent(path, outcome, done, total, reason)
         for event in self._analyse(jobs):
             done += 1
             yield ScanEvent(event.path, event.outcome, done, total, event.reason)
 
-    def _current(self, rec: FileRecord) -> bool:
-        """A known file needs no work: analysed with this embedder, or failed (until it changes)."""
-        return rec.status == "failed" or self.store.has_analysis(rec.id, self.embedder.id, self.embedder.version)
+    def _stale(self, kept: FileRecord, embedded: dict[int, dict[str, str]]) -> tuple[str, ...]:
+        """The analysers a file that keeps its embedding still needs: those that never ran on it at their
+        current version; none for a failed file, which is not tried again until it changes."""
+        if kept.status == "failed":
+            return ()
+        ran = embedded[kept.id]
+        return tuple(a.name for a in self.analysers if ran.get(a.name) != a.version)
 
     def _analyse(self, jobs: list[_Job]) -> Iterator[ScanEvent]:
-        pending: list[NewAnalysis | Failure] = []
+        pending: list[tuple[_Job, FileResults] | Failure] = []
         last_commit = time.monotonic()
         try:
             for job, result in self._results(jobs):
@@ -178,12 +225,8 @@ class Scanner:
                     pending.append(Failure(job.path, job.root, job.size, job.mtime_ns, result.reason))
                     event = ScanEvent(job.path, "failed", 0, 0, result.reason)
                 else:
-                    t = result.tempo
-                    pending.append(NewAnalysis(job.path, job.root, result.size, result.mtime_ns, job.content_hash or "",
-                                               result.duration, result.format, result.patches, result.tempo_block,
-                                               t.bpm, t.confidence, t.source,
-                                               tuple((c.bpm, c.score) for c in t.candidates)))
-                    event = ScanEvent(job.path, "indexed", 0, 0)
+                    pending.append((job, result))
+                    event = _analysed(result)
                 if len(pending) >= BATCH_FILES or time.monotonic() - last_commit > BATCH_SECONDS:
                     self._commit(pending)
                     pending, last_commit = [], time.monotonic()
@@ -191,27 +234,40 @@ class Scanner:
         finally:
             self._commit(pending)  # work finished before a cancel is kept
 
-    def _commit(self, items: list[NewAnalysis | Failure]) -> None:
+    def _commit(self, items: list[tuple[_Job, FileResults] | Failure]) -> None:
         if not items:
             return
+        model_id, model_version = self.embedder.id, self.embedder.version
         with self.store.transaction() as db:
             for item in items:
                 if isinstance(item, Failure):
                     self.store.put_failure(db, item)
-                else:
-                    self.store.put_analysis(db, item, self.embedder.id, self.embedder.version)
+                    continue
+                job, done = item
+                file_id = job.file_id
+                if done.embedding is not None:
+                    file_id = self.store.put_analysis(db, NewAnalysis(
+                        job.path, job.root, done.size, done.mtime_ns, job.content_hash or "", done.duration,
+                        done.format, done.embedding.patches, done.embedding.tempo_block), model_id, model_version)
+                self.store.put_results(db, file_id, model_id, done.results)
 
-    def _results(self, jobs: list[_Job]) -> Iterator[tuple[_Job, FileAnalysis | AudioError]]:
-        if self.workers <= 1 or len(jobs) <= 1:
-            for job in jobs:
-                try:
-                    yield job, analyse_file(job.path, self.embedder)
-                except AudioError as e:
-                    yield job, e
+    def _results(self, jobs: list[_Job]) -> Iterator[tuple[_Job, FileResults | AudioError]]:
+        kit = _Kit(self.embedder, self.analysers)
+        portable = _pickled(kit) if self.workers > 1 and len(jobs) > 1 else None
+        if portable is not None:
+            yield from self._pool_results(jobs, portable)
             return
-        yield from self._pool_results(jobs)
+        for job in jobs:
+            yield job, _analyse(job, self._stored(job), kit)
 
-    def _pool_results(self, jobs: list[_Job]) -> Iterator[tuple[_Job, FileAnalysis | AudioError]]:
+    def _stored(self, job: _Job) -> Embedding | None:
+        """The stored embedding of a file that keeps it, when one of its stale analysers reads patches."""
+        if job.file_id is None or not any(PATCHES in a.needs for a in self.analysers if a.name in job.analysers):
+            return None
+        a = self.store.analysis_for(job.path, self.embedder.id, self.embedder.version)
+        return Embedding(model_key(self.embedder), a.patches, a.tempo_block)
+
+    def _pool_results(self, jobs: list[_Job], kit: bytes) -> Iterator[tuple[_Job, FileResults | AudioError]]:
         # spawn, not fork: forking a process that has inference threads running can deadlock.
         ctx = multiprocessing.get_context("spawn")
         queue = list(reversed(jobs))
@@ -221,7 +277,7 @@ class Scanner:
             while queue or in_flight:
                 while queue and len(in_flight) < 2 * self.workers:
                     job = queue.pop()
-                    in_flight[pool.submit(_worker_analyse, job)] = job
+                    in_flight[pool.submit(_worker_analyse, kit, job, self._stored(job))] = job
                 finished, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
                 for future in finished:
                     job = in_flight.pop(future)
@@ -237,6 +293,22 @@ class Scanner:
                         break
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _analysed(result: FileResults) -> ScanEvent:
+    """An analysed file's event: "failed" with the reasons when an analyser failed on it."""
+    errors = [r.error for r in result.results if r.error]
+    if errors:
+        return ScanEvent(result.path, "failed", 0, 0, "indexed, but " + "; ".join(errors))
+    return ScanEvent(result.path, "indexed", 0, 0)
+
+
+def _pickled(kit: _Kit) -> bytes | None:
+    """The kit as the worker processes get it; None when it cannot travel (then the scan runs here)."""
+    try:
+        return pickle.dumps(kit)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return None
 
 
 def _safe_hash(path: str) -> str | None:

@@ -4,6 +4,10 @@ The raw per-patch embeddings live here, durably; every search index is a cache r
 Each scan batch is one transaction, so a ``kill -9`` at any moment leaves the database as it was
 after the last committed batch, and the next scan simply carries on.
 
+Every analyser's result (engine/analysis/contract.py) is kept by file, analyser and version, so a
+scan knows which analysers each file still needs; a file's results go with it when it is removed and
+follow it when it moves.
+
 User data (favourites, BPM overrides) is keyed by content hash, not by file row, so removing a
 folder and adding it back, or moving files around, loses nothing the user made.
 """
@@ -11,6 +15,7 @@ folder and adding it back, or moving files around, loses nothing the user made.
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -20,9 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.analysis.contract import AnalyserResult
+from engine.analysis.tempo_analyser import TempoAnalyser
 from engine.errors import LibraryError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -56,6 +63,18 @@ CREATE TABLE IF NOT EXISTS analyses (
     bpm_candidates BLOB,
     PRIMARY KEY (file_id, model_id)
 );
+-- One row per file and analyser: the version that last ran on the file and what it found. The tempo
+-- analyser's outputs are the bpm columns of analyses (search reads them there); its row has no value.
+CREATE TABLE IF NOT EXISTS analyser_results (
+    file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    analyser TEXT NOT NULL,
+    version TEXT NOT NULL,
+    value TEXT,  -- the outputs, one JSON object; NULL when it failed
+    error TEXT,  -- why it failed, in words; NULL when it did not
+    created_at REAL NOT NULL,
+    PRIMARY KEY (file_id, analyser)
+);
+CREATE INDEX IF NOT EXISTS analyser_results_by_analyser ON analyser_results(analyser, created_at);
 CREATE TABLE IF NOT EXISTS user_data (
     content_hash TEXT PRIMARY KEY,
     favourite INTEGER NOT NULL DEFAULT 0,
@@ -75,6 +94,7 @@ _ANALYSED = "analyses a JOIN files f ON f.id = a.file_id LEFT JOIN user_data u O
 _BPM = "COALESCE(u.bpm_override, a.bpm)"
 _BPM_SOURCE = "CASE WHEN u.bpm_override IS NULL THEN a.bpm_source ELSE 'user' END"
 _RECENT_KEPT = 50  # recent queries remembered; older ones are forgotten on the next write
+_TEMPO = TempoAnalyser.name  # its outputs are the bpm columns of analyses, not a JSON value
 
 
 class StoreError(LibraryError):
@@ -161,7 +181,8 @@ class RecentQuery:
 
 @dataclass(frozen=True)
 class NewAnalysis:
-    """What a scan worker produced for one file, ready to be written."""
+    """A file's fresh embedding, ready to be written; its tempo too when the caller has one (a scan
+    writes the tempo analyser's result with :meth:`Store.put_results`, as every analyser's)."""
 
     path: str
     root: str
@@ -172,9 +193,9 @@ class NewAnalysis:
     format: str
     patches: np.ndarray
     tempo_block: np.ndarray
-    bpm: float | None
-    bpm_confidence: float
-    bpm_source: str
+    bpm: float | None = None
+    bpm_confidence: float | None = None
+    bpm_source: str | None = None
     bpm_candidates: tuple[tuple[float, float], ...] = ()  # (BPM, share of the estimator's belief), best first
 
 
@@ -211,6 +232,10 @@ class Store:
                         db.execute(f"ALTER TABLE analyses ADD COLUMN {column}")
                 if version < 4:  # v3 kept only the winning tempo: the gate reads the estimate alone
                     db.execute("ALTER TABLE analyses ADD COLUMN bpm_candidates BLOB")
+                if version < 5:  # v4 knew no analysers: its tempo estimates are the tempo analyser's version 1
+                    db.execute("""INSERT OR IGNORE INTO analyser_results (file_id, analyser, version, created_at)
+                                  SELECT file_id, ?, '1', created_at FROM analyses WHERE bpm_source IS NOT NULL""",
+                               (_TEMPO,))
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         except sqlite3.DatabaseError as e:
             raise StoreError(f"Cannot open the library database {self.path}: {e}") from e
@@ -263,13 +288,19 @@ class Store:
     def roots(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT DISTINCT root FROM files ORDER BY root")]
 
-    def has_analysis(self, file_id: int, model_id: str, model_version: str) -> bool:
-        row = self._db.execute(
-            # bpm_source is NULL in analyses made before tempo estimation: those are redone
-            "SELECT 1 FROM analyses WHERE file_id = ? AND model_id = ? AND model_version = ? AND bpm_source IS NOT NULL",
-            (file_id, model_id, model_version),
-        ).fetchone()
-        return row is not None
+    def analyser_versions(self, root: str, model_id: str, model_version: str) -> dict[int, dict[str, str]]:
+        """Each file under ``root`` embedded by this model: the version of every analyser that ran on it
+        (failed or not), by analyser name. A file missing here must be embedded again."""
+        rows = self._db.execute(
+            """SELECT a.file_id, r.analyser, r.version FROM analyses a JOIN files f ON f.id = a.file_id
+               LEFT JOIN analyser_results r ON r.file_id = a.file_id
+               WHERE f.root = ? AND a.model_id = ? AND a.model_version = ?""", (root, model_id, model_version))
+        versions: dict[int, dict[str, str]] = {}
+        for file_id, analyser, version in rows:
+            ran = versions.setdefault(file_id, {})
+            if analyser is not None:
+                ran[analyser] = version
+        return versions
 
     def move(self, db: sqlite3.Connection, file_id: int, new_path: str, size: int, mtime_ns: int) -> None:
         """A renamed or moved file keeps its row, analysis and user data."""
@@ -282,7 +313,9 @@ class Store:
         db.executemany("DELETE FROM files WHERE id = ?", ((i,) for i in file_ids))
 
     def put_analysis(self, db: sqlite3.Connection, a: NewAnalysis, model_id: str, model_version: str) -> int:
+        """Write a file's new embedding; the analysers' results on what it held before are dropped."""
         file_id = self._upsert_file(db, a.path, a.root, a.size, a.mtime_ns, a.content_hash, a.duration, a.format, "ok", None)
+        db.execute("DELETE FROM analyser_results WHERE file_id = ?", (file_id,))
         patches = np.ascontiguousarray(a.patches, dtype=np.float32)
         db.execute(
             """INSERT OR REPLACE INTO analyses (file_id, model_id, model_version, n_patches, dim, patches,
@@ -290,13 +323,31 @@ class Store:
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (file_id, model_id, model_version, patches.shape[0], patches.shape[1], patches.tobytes(),
              np.ascontiguousarray(a.tempo_block, dtype=np.float32).tobytes(), time.time(),
-             a.bpm, a.bpm_confidence, a.bpm_source, np.array(a.bpm_candidates, np.float32).tobytes()),
+             a.bpm, a.bpm_confidence, a.bpm_source, _pairs(a.bpm_candidates)),
         )
         return file_id
+
+    def put_results(self, db: sqlite3.Connection, file_id: int, model_id: str,
+                    results: Iterable[AnalyserResult]) -> None:
+        """Keep each analyser's result on a file under its name and version, replacing an older one.
+
+        The tempo analyser's outputs go to the file's analysis by ``model_id`` (they were read with its
+        patches); when it fails, the estimate already there stays.
+        """
+        for r in results:
+            if r.analyser == _TEMPO and r.values is not None:
+                t = r.values
+                db.execute("""UPDATE analyses SET bpm = ?, bpm_confidence = ?, bpm_source = ?, bpm_candidates = ?
+                              WHERE file_id = ? AND model_id = ?""",
+                           (t["bpm"], t["confidence"], t["source"], _pairs(t["candidates"]), file_id, model_id))
+            value = None if r.values is None or r.analyser == _TEMPO else json.dumps(r.values)
+            db.execute("INSERT OR REPLACE INTO analyser_results VALUES (?, ?, ?, ?, ?, ?)",
+                       (file_id, r.analyser, r.version, value, r.error, time.time()))
 
     def put_failure(self, db: sqlite3.Connection, f: Failure) -> None:
         file_id = self._upsert_file(db, f.path, f.root, f.size, f.mtime_ns, None, None, None, "failed", f.reason)
         db.execute("DELETE FROM analyses WHERE file_id = ?", (file_id,))
+        db.execute("DELETE FROM analyser_results WHERE file_id = ?", (file_id,))
 
     def _upsert_file(self, db, path, root, size, mtime_ns, content_hash, duration, fmt, status, error) -> int:
         db.execute(
@@ -334,6 +385,23 @@ class Store:
             yield StoredAnalysis(fid, path, np.frombuffer(p, np.float32).reshape(n, d), np.frombuffer(b, np.float32),
                                  bpm, src)
 
+    def analyser_results(self, analyser: str) -> dict[str, AnalyserResult]:
+        """One analyser's results on every analysed file, by path (the tempo analyser's values are None:
+        its outputs are read with :meth:`tempo_record` and :meth:`tempo_beliefs`)."""
+        return {path: r for path, r in self._results("r.analyser = ?", (analyser,))}
+
+    def results_for(self, path: str) -> dict[str, AnalyserResult]:
+        """Every analyser's result on one file, by analyser name."""
+        return {r.analyser: r for _, r in self._results("f.path = ?", (path,))}
+
+    def _results(self, where: str, args: tuple) -> Iterator[tuple[str, AnalyserResult]]:
+        rows = self._db.execute(
+            f"""SELECT f.path, r.analyser, r.version, r.value, r.error FROM analyser_results r
+                JOIN files f ON f.id = r.file_id WHERE f.status = 'ok' AND {where} ORDER BY f.path, r.analyser""",
+            args)
+        for path, analyser, version, value, error in rows:
+            yield path, AnalyserResult(analyser, version, None if value is None else json.loads(value), error)
+
     def change_marker(self) -> tuple[int, int]:
         """Moves whenever the database may have changed since the last call: commits by other
         connections (``PRAGMA data_version``) or writes through this one (``total_changes``).
@@ -356,12 +424,15 @@ class Store:
     def paths_by_id(self) -> dict[int, str]:
         return dict(self._db.execute("SELECT id, path FROM files WHERE status = 'ok'"))
 
-    def bpm_overrides_fingerprint(self) -> str:
-        """Changes whenever a BPM correction is made or undone (few rows: cheap on every search)."""
+    def tempo_fingerprint(self) -> str:
+        """Changes whenever files' tempo readings may have, the vectors staying as they are: a BPM
+        correction made or undone, or the tempo analyser run again (cheap on every search: few
+        corrections, and the newest tempo result is an index lookup)."""
         row = self._db.execute(
-            "SELECT COUNT(*), group_concat(content_hash || '=' || bpm_override) FROM user_data WHERE bpm_override IS NOT NULL"
-        ).fetchone()
-        return f"{row[0]}:{hashlib.blake2b(str(row[1]).encode(), digest_size=8).hexdigest()}"
+            """SELECT COUNT(*), group_concat(content_hash || '=' || bpm_override),
+                      (SELECT MAX(created_at) FROM analyser_results WHERE analyser = ?)
+               FROM user_data WHERE bpm_override IS NOT NULL""", (_TEMPO,)).fetchone()
+        return f"{row[0]}:{hashlib.blake2b(str(row[1:]).encode(), digest_size=8).hexdigest()}"
 
     def tempo_beliefs(self, model_id: str, model_version: str) -> dict[int, tuple[tuple[float, float], ...]]:
         """Each analysed file's tempo readings as (BPM, share), the one search shows first.
@@ -455,6 +526,11 @@ class Store:
                 (rec.content_hash, int(favourite)),
             )
         return True
+
+
+def _pairs(pairs) -> bytes:
+    """(BPM, share) pairs as the analyses table keeps them: float32, two per reading."""
+    return np.array(pairs, np.float32).tobytes()
 
 
 def _readings(blob: object) -> list[list[float]]:
