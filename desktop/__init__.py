@@ -1,6 +1,8 @@
 """The desktop app (PySide6): what the musician sees.
 
-Widgets live on the GUI thread and never touch the database or decode audio; the engine is reached
-only through the worker objects in :mod:`desktop.library_worker` and :mod:`desktop.audio.player`, each on
-its own thread with its own :class:`engine.library.facade.Library`. The engine never imports Qt.
+Widgets (:mod:`desktop.widgets`, one per module) live on the GUI thread and never touch the database
+or decode audio. The engine is reached only through jobs (:mod:`desktop.jobs`): the library and its
+searches (:mod:`desktop.library_worker`), indexing (:mod:`desktop.index_worker`), previews and
+stretched copies (:mod:`desktop.audio`), each on a lane of its own, each with its own
+:class:`engine.library.facade.Library` where it needs one. The engine never imports Qt.
 """

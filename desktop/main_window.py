@@ -1,8 +1,11 @@
 """The window: the track list on the left, the query with its tempo knob and the results on the right.
 
 It owns the four workers (library reads and writes with searches, indexing, audio, stretched
-copies), each on its own thread, and only ever talks to them through their thread-safe methods and
-signals: the GUI thread never decodes audio or touches the database.
+copies), each running its jobs on a lane of its own (desktop/jobs.py), and only ever talks to them
+through their methods, which return at once, and their signals, which arrive on the GUI thread: the
+GUI thread never decodes audio or touches the database. Every job ends with an answer or a reason,
+so a failure (a runtime that cannot load, a library that cannot open) shows as a message and the
+window stays usable.
 """
 
 from __future__ import annotations
@@ -29,8 +32,9 @@ from desktop.audio.stretch_renderer import StretchRenderer
 from desktop.audio.tempo_lock import TempoLock
 from desktop.folder_watcher import FolderWatcher
 from desktop.formatting import bpm_text
+from desktop.index_worker import IndexWorker
 from desktop.latency import prepare_process
-from desktop.library_worker import IndexWorker, LibraryWorker
+from desktop.library_worker import LibraryWorker
 from desktop.messages import Catalog, IndexOutcome, Playback, SearchAnswer, SearchRequest
 from desktop.widgets.errors_panel import ErrorsPanel
 from desktop.widgets.index_panel import IndexPanel
@@ -176,8 +180,7 @@ class MainWindow(QMainWindow):
         self.errors_panel.count_changed.connect(lambda n: self.tabs.setTabText(1, f"Problems ({n})"))
         self.recent_menu.chosen.connect(self.open_recent)
         self.watcher.changed.connect(self._folders_changed)
-        # Called here, not connected to the worker: a slot of the worker would queue behind the running scan.
-        self.index_panel.cancel_requested.connect(lambda: self.index_worker.cancel())
+        self.index_panel.cancel_requested.connect(self.index_worker.cancel)
         self.library_worker.catalog_ready.connect(self._show_catalog)
         self.library_worker.answered.connect(self._show_answer)
         self.library_worker.tempo_read.connect(self.query_panel.show_tempo)

@@ -52,7 +52,7 @@ class ScreenshotDriver(QueryDriver):
         self.target, self.query, self.bpm, self.mode = target, query, bpm, mode
         self.results_target = results_target
         self._answer: SearchAnswer | None = None
-        window.player.waveform_ready.connect(self._on_waveform)  # a method: queued to this thread, after the window's
+        window.player.waveform_ready.connect(self._on_waveform)  # after the window's: it has drawn it by then
 
     def ask(self, catalog: Catalog) -> Ask | None:
         if self.query is not None:

@@ -23,6 +23,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from engine.config import DESKTOP, DesktopConfig
+from engine.errors import SbfError
 from engine.models.runtime import NETWORKS, inference_backend
 from engine.library.scan import ScanEvent
 from desktop.main_window import MainWindow
@@ -68,7 +69,11 @@ class SelfTest(QueryDriver):
 
     def _on_first_window(self) -> None:
         self._say(f"first window after {process_seconds():.2f} s (since the process started)")
-        runtimes = ", ".join(f"{network} on {inference_backend(network)}" for network in NETWORKS)
+        try:
+            runtimes = ", ".join(f"{network} on {inference_backend(network)}" for network in NETWORKS)
+        except SbfError as e:  # no runtime: nothing could be indexed, say so now
+            self.fail(str(e))
+            return
         self._say(f"networks: {runtimes}; torch {'loaded' if 'torch' in sys.modules else 'not loaded'}")
         self._started = time.monotonic()
         self.window.add_folder(str(self.folder))

@@ -12,7 +12,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before the QApplication
 
 import shutil
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -215,18 +214,15 @@ def run_index(qtbot, window: MainWindow, folder: Path, on_progress=None) -> tupl
 def test_indexing_shows_progress_and_can_be_cancelled(qtbot, tmp_path, folder_to_index):
     window = open_window(qtbot, tmp_path / "lib")
     assert window.banner.isVisibleTo(window)  # first run: the demo library is offered
-    # Tiny files index faster than a click: hold the worker after its first file (as a long file
-    # would) until Cancel has been clicked.
-    clicked = threading.Event()
-    window.index_worker.progress.connect(lambda _event: clicked.wait(WAIT_MS / 1000),
-                                         Qt.ConnectionType.DirectConnection)
+    # Tiny files index faster than a click: run indexing in place (the job layer's synchronous
+    # mode), so that Cancel is clicked on the first file's progress before the next file is analysed.
+    window.index_worker.lane.synchronous = True
     seen = []
 
     def cancel_after_the_first_file(_event):
         panel = window.index_panel
         seen.append((panel.isVisibleTo(window), panel.bar.value(), panel.bar.maximum()))
         panel.cancel.click()
-        clicked.set()
 
     outcome, events = run_index(qtbot, window, folder_to_index, cancel_after_the_first_file)
     assert seen == [(True, 1, 7)]  # shown: one of seven files done
@@ -234,7 +230,6 @@ def test_indexing_shows_progress_and_can_be_cancelled(qtbot, tmp_path, folder_to
     assert not window.index_panel.isVisibleTo(window)
     qtbot.waitUntil(lambda: window.track_table.model.rowCount() == 1, timeout=WAIT_MS)  # kept and listed
 
-    clicked.set()
     outcome, _ = run_index(qtbot, window, folder_to_index)  # carries on where it stopped
     assert outcome.counts == {"unchanged": 1, "indexed": 5, "failed": 1} and not outcome.cancelled
 
