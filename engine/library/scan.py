@@ -80,6 +80,17 @@ class _Job:
 
 
 @dataclass(frozen=True)
+class _Plan:
+    """What a scan does with each file of a folder."""
+
+    settled: list[tuple[str, str, str | None]]  # (path, outcome, reason): nothing to analyse
+    moved: list[tuple[FileRecord, str, os.stat_result]]  # (its record, its new path, its stat)
+    touched: list[tuple[FileRecord, os.stat_result]]  # same content, new modification time
+    removed: list[FileRecord]
+    jobs: list[_Job]
+
+
+@dataclass(frozen=True)
 class _Kit:
     """What analysing a file takes besides the file: the scanner's embedder and analysers."""
 
@@ -159,13 +170,31 @@ class Scanner:
             raise ScanError(f"Not a folder: {folder}")
         root = str(root_path.resolve())
         on_disk = find_audio_files(Path(root))
+        plan = self._plan(root, on_disk)
+        with self.store.transaction() as db:
+            for rec, new_path, st in plan.moved:
+                self.store.move(db, rec.id, new_path, st.st_size, st.st_mtime_ns)
+            for rec, st in plan.touched:
+                self.store.touch(db, rec.id, st.st_size, st.st_mtime_ns)
+            self.store.remove(db, (r.id for r in plan.removed))
+        total, done = len(on_disk), 0
+        for rec in plan.removed:
+            yield ScanEvent(rec.path, "removed", done, total)
+        for path, outcome, reason in plan.settled:
+            done += 1
+            yield ScanEvent(path, outcome, done, total, reason)
+        for event in self._analyse(plan.jobs):
+            done += 1
+            yield ScanEvent(event.path, event.outcome, done, total, event.reason)
+
+    def _plan(self, root: str, on_disk: dict[str, os.stat_result]) -> _Plan:
+        """What each file under ``root`` needs, from its size, modification time, content hash and the
+        analyser versions stored for it (hashing only files whose size or time changed)."""
         known = self.store.files_under(root)
         embedded = self.store.analyser_versions(root, self.embedder.id, self.embedder.version)
-        total, done = len(on_disk), 0
-
         gone = {p: r for p, r in known.items() if p not in on_disk}
         by_hash = {r.content_hash: r for r in gone.values() if r.content_hash and r.id in embedded}
-        settled, moved, touched, jobs = [], [], [], []
+        plan = _Plan([], [], [], [], [])
         for path, st in on_disk.items():
             rec = known.get(path)
             if rec and rec.size == st.st_size and rec.mtime_ns == st.st_mtime_ns and (
@@ -175,35 +204,21 @@ class Scanner:
                 digest = _safe_hash(path)
                 if rec is None and digest in by_hash:
                     kept, outcome = by_hash.pop(digest), "renamed"
-                    moved.append((kept, path, st))
+                    plan.moved.append((kept, path, st))
                 elif rec is not None and rec.status == "ok" and digest == rec.content_hash and rec.id in embedded:
                     kept, outcome = rec, "unchanged"
-                    touched.append((rec, st))
+                    plan.touched.append((rec, st))
                 else:
-                    jobs.append(_Job(path, root, st.st_size, st.st_mtime_ns, digest))
+                    plan.jobs.append(_Job(path, root, st.st_size, st.st_mtime_ns, digest))
                     continue
             stale = self._stale(kept, embedded)
             if stale:
-                jobs.append(_Job(path, root, st.st_size, st.st_mtime_ns, kept.content_hash, kept.id, stale))
+                plan.jobs.append(_Job(path, root, st.st_size, st.st_mtime_ns, kept.content_hash, kept.id, stale))
             else:
-                settled.append((path, outcome, f"was {kept.path}" if kept.path != path else None))
-        moved_ids = {rec.id for rec, _, _ in moved}
-        removed = [r for r in gone.values() if r.id not in moved_ids]
-
-        with self.store.transaction() as db:
-            for rec, new_path, st in moved:
-                self.store.move(db, rec.id, new_path, st.st_size, st.st_mtime_ns)
-            for rec, st in touched:
-                self.store.touch(db, rec.id, st.st_size, st.st_mtime_ns)
-            self.store.remove(db, (r.id for r in removed))
-        for rec in removed:
-            yield ScanEvent(rec.path, "removed", done, total)
-        for path, outcome, reason in settled:
-            done += 1
-            yield ScanEvent(path, outcome, done, total, reason)
-        for event in self._analyse(jobs):
-            done += 1
-            yield ScanEvent(event.path, event.outcome, done, total, event.reason)
+                plan.settled.append((path, outcome, f"was {kept.path}" if kept.path != path else None))
+        moved_ids = {rec.id for rec, _, _ in plan.moved}
+        plan.removed.extend(r for r in gone.values() if r.id not in moved_ids)
+        return plan
 
     def _stale(self, kept: FileRecord, embedded: dict[int, dict[str, str]]) -> tuple[str, ...]:
         """The analysers a file that keeps its embedding still needs: those that never ran on it at their
