@@ -142,8 +142,8 @@ def build_module_piece(item: tuple[ModuleSet, Path, int, str], out: Path) -> lis
     signals, cuts = cut_versions(path, subsong, audio_1, timing, (first, last))
     gain = min(1.0, PEAK_TARGET / max(float(np.abs(s).max()) for s in signals.values()))
     bpm_mean_1 = (last - first) / ROWS_PER_BEAT / ((cuts[1.0][1] - cuts[1.0][0]) / 60)
-    reliable = (not changes and abs(bpm_mean_1 / bpm - 1) < 0.01 and highlight in (None, ROWS_PER_BEAT)
-                and PLAUSIBLE_BPM[0] <= bpm <= PLAUSIBLE_BPM[1])
+    reliable = bool(not changes and abs(bpm_mean_1 / bpm - 1) < 0.01 and highlight in (None, ROWS_PER_BEAT)
+                    and PLAUSIBLE_BPM[0] <= bpm <= PLAUSIBLE_BPM[1])  # a plain bool: it goes into JSON
     check = librosa_bpm(signals[1.0])
     print(f"{piece_id}: speed {speed} tempo {tempo} -> {bpm:.1f} BPM (mean {bpm_mean_1:.1f}), librosa {check:.1f} "
           f"({tempo_agreement(bpm, check)}), reliable={reliable}", flush=True)
