@@ -17,6 +17,17 @@ DEMO_DIR = RESOURCES / "demo"
 APP_NAME = "similar-but-faster"  # the per-user data and cache folders are named for it
 
 
+def app_version() -> str:
+    """The installed version of Similar But Faster (``sbf --version``), from the package's metadata,
+    which the packaged app carries too (packaging/sbf.spec)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(APP_NAME)
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
 @dataclass(frozen=True)
 class MelConfig:
     """Log-mel front end exactly as MusiCNN was trained on it."""
@@ -180,8 +191,8 @@ class InferenceConfig:
     """Running the networks (``engine/models/runtime.py``): which runtime, and how many threads each may use.
 
     The runtime is chosen here, never by what happens to be imported: ONNX Runtime, the faster one and the
-    only one the app installs; torch (the ``training`` extra) where asked, as tests and benchmarks do with
-    ``SBF_INFERENCE=torch``. The figures are in ``engine/models/runtime.py``.
+    only one the app installs; torch (the ``training`` extra) where asked, as the tests that hold the two
+    runtimes to each other do with ``SBF_INFERENCE=torch``. The figures are in ``engine/models/runtime.py``.
     """
 
     backend: str = "onnx"  # "onnx" or "torch", for every network
