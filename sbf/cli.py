@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections import Counter
@@ -20,11 +21,12 @@ import numpy as np
 
 from engine.analysis.pipeline import analyse_file
 from engine.audio.decode import AudioError, FileVanished
-from engine.config import DEMO_DIR, FINE_TUNE, SEARCH
+from engine.config import DEMO_DIR, FINE_TUNE, SEARCH, app_version
 from engine.errors import SbfError
 from engine.models.runtime import TrainingUnavailable, require_training
 from engine.library.facade import Library, default_library_dir
-from engine.search.session import DEFAULT_WINDOW, MODES, SearchSession
+from engine.search.session import (DEFAULT_WINDOW, MODES, SearchSession, checked_ratio, checked_target_bpm,
+                                   checked_window)
 from engine.analysis.tempo import TempoEstimate
 from engine.library.tempo_state import TempoCorrectionError, TempoState
 
@@ -204,6 +206,69 @@ def _tempo_factor(text: str) -> float:
     return value
 
 
+# --- values checked before anything runs: one line naming the option and its range, exit 2 -------------
+
+MAX_WORKERS = 64  # analysis processes: each holds the networks (about 230 MB)
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
+def _checked(check):
+    """An engine validator (engine/search/session.py) as an argparse type: its SearchError is the message,
+    and a value it accepts is kept as typed (``--bpm-window 0``, off, stays 0)."""
+    def parse(text: str) -> float:
+        value = _number(text)
+        try:
+            check(value)
+        except SbfError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+        return value
+    parse.__name__ = check.__name__
+    return parse
+
+
+def _whole(least: int, most: int | None = None, what: str = "a count"):
+    """A whole number from ``least`` (to ``most``), as an argparse type."""
+    allowed = f"{least} to {most}" if most is not None else f"{least} or more"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} must be a whole number, {allowed} (got {text!r})") from None
+        if value < least or (most is not None and value > most):
+            raise argparse.ArgumentTypeError(f"{what} must be {allowed} (got {value})")
+        return value
+    return parse
+
+
+def _library_dir(text: str) -> Path:
+    """A folder for the library: it may not exist yet (it is created), but it may not be, or lie in, a file."""
+    path = Path(text).expanduser()
+    for place in (path, *path.parents):
+        if place.exists():
+            if not place.is_dir():
+                raise argparse.ArgumentTypeError(
+                    f"{place} is a file, not a folder: give the folder the library is kept in (created if missing)")
+            if not os.access(place, os.R_OK | os.X_OK):
+                raise argparse.ArgumentTypeError(f"the folder {place} cannot be read (permission denied)")
+            break
+    return path
+
+
+class _Parser(argparse.ArgumentParser):
+    """Mistakes in the arguments end as every user mistake does: one line on stderr, exit 2."""
+
+    def error(self, message: str):
+        print(f"sbf: {message.removeprefix('argument ')} (see {self.prog} --help)", file=sys.stderr)
+        self.exit(EXIT_USER_ERROR)
+
+
 def cmd_train_translator(lib: Library, args) -> int:
     """Fine-tune the tempo translation on this library; Ctrl-C leaves the previous one in place."""
     if args.reset:
@@ -214,9 +279,6 @@ def cmd_train_translator(lib: Library, args) -> int:
             print("Removed this library's fine-tuned translator: searches use the shipped one again." if removed
                   else "This library has no fine-tuned translator: searches already use the shipped one.")
         return 0
-    if args.epochs < 1:
-        print("sbf: --epochs must be at least 1", file=sys.stderr)
-        return EXIT_USER_ERROR
     try:
         require_training()  # the packaged app has no torch
     except TrainingUnavailable as e:
@@ -300,24 +362,28 @@ def run_gui(argv: list[str]) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--library-dir", type=Path, help="where the library database lives")
+    common = _Parser(add_help=False)
+    common.add_argument("--library-dir", type=_library_dir, help="where the library database lives")
     common.add_argument("--json", action="store_true", help="machine-readable output")
-    parser = argparse.ArgumentParser(prog="sbf", description="Similar But Faster: find samples that sound alike.")
+    parser = _Parser(prog="sbf", description="Similar But Faster: find samples that sound alike.")
+    parser.add_argument("--version", action="version", version=f"sbf {app_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("index", parents=[common], help="add or update a sample folder")
     p.add_argument("folder")
-    p.add_argument("--workers", type=int, default=None, help="analysis processes (default: one per core, max 2)")
+    p.add_argument("--workers", type=_whole(1, MAX_WORKERS, "the number of workers"), default=None,
+                   help=f"analysis processes, 1 to {MAX_WORKERS} (default: one per core, max 2)")
     p.set_defaults(run=cmd_index)
     p = sub.add_parser("search", parents=[common], help="files that sound like FILE")
     p.add_argument("file")
-    p.add_argument("-k", type=int, default=10, help="number of results")
+    p.add_argument("-k", type=_whole(1, what="the number of results"), default=10, help="number of results (1 or more)")
     p.add_argument("--mode", choices=MODES, help="similar; target: at a tempo (default with --bpm/--ratio); "
                    "contour: at any tempo")
     knob = p.add_mutually_exclusive_group()
-    knob.add_argument("--bpm", type=float, help="target tempo in BPM (tau = target / the query's BPM)")
-    knob.add_argument("--ratio", type=float, help="target tempo ratio tau = T'/T (2 = twice as fast)")
-    p.add_argument("--bpm-window", type=float, metavar="PERCENT",
+    knob.add_argument("--bpm", type=_checked(checked_target_bpm),
+                      help=f"target tempo in BPM, {SEARCH.bpm_min:g} to {SEARCH.bpm_max:g} (tau = target / the query's BPM)")
+    knob.add_argument("--ratio", type=_checked(checked_ratio),
+                      help=f"target tempo ratio tau = T'/T, {SEARCH.ratio_min:g} to {SEARCH.ratio_max:g} (2 = twice as fast)")
+    p.add_argument("--bpm-window", type=_checked(checked_window), metavar="PERCENT",
                    help=f"the tempo gate: only files within PERCENT of the target BPM (default {SEARCH.bpm_window:g} "
                    "with --bpm/--ratio, off otherwise; 0 turns it off)")
     p.set_defaults(run=cmd_search)
@@ -341,8 +407,9 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train a model on this library").add_subparsers(dest="model", required=True)
     p = train.add_parser("translator", parents=[common],
                          help="fine-tune the tempo translation on this library's sounds (a few minutes)")
-    p.add_argument("--library", dest="library_dir", type=Path, help="the library folder (same as --library-dir)")
-    p.add_argument("--epochs", type=int, default=FINE_TUNE.epochs, help=f"training passes (default {FINE_TUNE.epochs})")
+    p.add_argument("--library", dest="library_dir", type=_library_dir, help="the library folder (same as --library-dir)")
+    p.add_argument("--epochs", type=_whole(1, what="the number of epochs"), default=FINE_TUNE.epochs,
+                   help=f"training passes (default {FINE_TUNE.epochs})")
     p.add_argument("--reset", action="store_true", help="remove the fine-tuned translator: back to the shipped one")
     p.set_defaults(run=cmd_train_translator)
     # Listed for `sbf --help` only: main() hands `sbf gui ...` to the desktop app before parsing.

@@ -193,7 +193,8 @@ DEFAULT_WINDOW = "default"  # a session's BPM window until one is set: the gate 
 def checked_target_bpm(bpm: float) -> float:
     """A target tempo the knob can ask for, or :class:`SearchError` in a musician's words."""
     if not math.isfinite(bpm) or bpm <= 0:
-        raise SearchError(f"The target tempo must be a number of BPM, like 140 (got {bpm:g})")
+        raise SearchError(f"The target tempo must be a number of BPM from {SEARCH.bpm_min:g} to {SEARCH.bpm_max:g}, "
+                          f"like 140 (got {bpm:g})")
     if not SEARCH.bpm_min <= bpm <= SEARCH.bpm_max:
         raise SearchError(f"A target tempo of {bpm:g} BPM is out of range: choose {SEARCH.bpm_min:g} to "
                           f"{SEARCH.bpm_max:g} BPM")
