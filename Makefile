@@ -27,7 +27,7 @@ $(RUN_STAMP): pyproject.toml scripts/system-deps.sh
 # torch is pinned and installed first so nothing pulls a CUDA build.
 $(DEV_STAMP): $(RUN_STAMP)
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[dev,training]'
+	$(PY) -m pip install -q -e '.[dev,training,corpus]'
 	# The wheel that ships MusiCNN's original weights, for the reproducibility test only (its
 	# dependency pins cannot install on Python 3.11, and it is never imported at run time).
 	$(PY) -m pip install -q --no-deps musicnn==0.1.0
