@@ -32,6 +32,10 @@ from engine.errors import SbfError
 
 AUDIO_EXTENSIONS = (".wav", ".wave", ".aif", ".aiff", ".flac", ".ogg", ".oga", ".mp3")
 
+# Stored with every failure: a file that failed is tried again once this changes (our decoding, or the
+# libsndfile underneath). Bump the first number when a change here may read a file that failed before.
+DECODER_VERSION = f"2/libsndfile-{sf.__libsndfile_version__}"
+
 # libsndfile's open error for content it does not recognise as any audio format (SF_ERR_UNRECOGNISED_FORMAT).
 _SF_UNRECOGNISED_FORMAT = 1
 
@@ -224,14 +228,18 @@ def load_mono(
             centres = (np.arange(n_slices) + 0.5) * info.frames / n_slices
             spans = [(int(start), slice_frames) for start in np.round(centres - slice_frames / 2)]
         else:
-            spans = [(0, -1)]  # -1: to the end, however many frames the decoder actually finds
+            spans = [(0, info.frames)]
         block_frames = max(1, limits.decode_block_samples // info.channels)
+        parts: list[np.ndarray] = []
         try:
-            parts = [
-                block.mean(axis=1)
-                for start, frames in spans
-                for block in _blocks_from(sound, start, frames, block_frames)
-            ]
+            for start, frames in spans:
+                got = 0
+                for block in _blocks_from(sound, start, frames, block_frames):
+                    parts.append(block.mean(axis=1))
+                    got += len(block)
+                if _cut_short(frames - got, info):
+                    raise AudioError(info.path, f"file is truncated: only {format_duration((start + got) / info.sample_rate)}"
+                                                f" of its {format_duration(info.duration_s)} could be decoded")
         except sf.LibsndfileError as err:
             raise AudioError(info.path, "file is truncated or damaged") from err
     mono = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
@@ -287,9 +295,26 @@ def content_hash(path: str | os.PathLike[str], chunk_bytes: int = LIMITS.hash_ch
 
 
 def _blocks_from(sound: sf.SoundFile, start: int, frames: int, block_frames: int) -> Iterator[np.ndarray]:
-    """Blocks of shape (block_frames, channels), float32, from frame ``start`` on."""
+    """The frames really decoded from frame ``start`` on, at most ``frames`` of them, in blocks of shape
+    (at most block_frames, channels), float32; they stop where the decoder does.
+
+    Not ``SoundFile.blocks``: it hands out whole blocks of the length the header announces, and the
+    part libsndfile could not fill (a truncated MP3) is uninitialised memory, different on every run.
+    ``SoundFile.read`` keeps only what was decoded.
+    """
     sound.seek(start)
-    return sound.blocks(blocksize=block_frames, frames=frames, dtype="float32", always_2d=True)
+    while frames > 0:
+        block = sound.read(min(block_frames, frames), dtype="float32", always_2d=True)
+        if len(block) == 0:
+            return
+        yield block
+        frames -= len(block)
+
+
+def _cut_short(missing_frames: int, info: AudioInfo) -> bool:
+    """Whether a read that stopped ``missing_frames`` before the header's count means a truncated file,
+    not an MP3 header's estimate a little off (up to 2 % or 0.1 s: then what decoded is analysed)."""
+    return missing_frames > max(0.02 * info.frames, 0.1 * info.sample_rate)
 
 
 @contextmanager
