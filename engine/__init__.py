@@ -1,7 +1,8 @@
 """Similar But Faster's engine: audio analysis, the library and search. Never imports Qt.
 
-The public names are imported lazily so that ``import engine.config`` (or a GUI start-up) does not
-pay for torch and librosa before it needs them.
+The public API is ``Library``, ``embed_file`` and ``translate``; the layers behind it are in
+``docs/architecture.md``. The names are imported lazily, so that ``import engine.config`` (or a GUI
+start-up) does not pay for librosa and ONNX Runtime before it needs them.
 """
 
 import os
