@@ -22,11 +22,16 @@ It never writes into the sample folder.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import ctypes
+import logging
 import multiprocessing
 import os
 import pickle
+import signal
+import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +48,12 @@ from engine.library.store import Failure, FileRecord, NewAnalysis, Store
 
 BATCH_FILES = 16  # commit at least this often...
 BATCH_SECONDS = 2.0  # ...or after this long, whichever comes first
+ORPHAN_POLL_SECONDS = 0.25  # a worker whose scanner died (kill -9, a crash) exits within this, and a little
+CRASHED = "the decoder crashed on this file"
+NO_WORKERS = ("The analysis processes could not start, so this scan runs in one process (slower). In a script, "
+              "put the code that indexes under  if __name__ == \"__main__\":  to use every core.")
+
+log = logging.getLogger(__name__)
 
 
 class ScanError(LibraryError):
@@ -127,7 +138,8 @@ def _analyse(job: _Job, stored: Embedding | None, kit: _Kit) -> FileResults | Au
 _WORKER_KIT: tuple[bytes, _Kit] | None = None  # a worker process's kit, unpickled once
 
 
-def _worker_init() -> None:
+def _worker_init(scanner_pid: int) -> None:
+    _exit_with(scanner_pid)
     if hasattr(os, "nice"):  # Unix; a background scan must not take the cores from the window
         os.nice(INFERENCE.worker_nice)
     # One process per core: threads inside (the network's, numpy's BLAS) would fight over the same cores.
@@ -141,6 +153,43 @@ def _worker_analyse(kit: bytes, job: _Job, stored: Embedding | None) -> FileResu
     if _WORKER_KIT is None or _WORKER_KIT[0] != kit:
         _WORKER_KIT = (kit, pickle.loads(kit))
     return _analyse(job, stored, _WORKER_KIT[1])
+
+
+def _exit_with(scanner_pid: int, kernel: bool = True) -> None:
+    """End this worker as soon as the scanner that started it is gone (kill -9, a crash), instead of
+    analysing on for nobody: nothing else tells it, as it holds both ends of its own job queue.
+
+    On Linux the kernel kills it with its parent (``PR_SET_PDEATHSIG``, which holds even while it is
+    deep in a decoder or the network); everywhere, a thread checks every :data:`ORPHAN_POLL_SECONDS`
+    that its parent is still the scanner (an orphan is adopted by another process). ``kernel=False``
+    leaves the thread alone on the watch (tests).
+    """
+    if kernel and sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass  # the thread below still does it
+
+    def watch() -> None:
+        while os.getppid() == scanner_pid:
+            time.sleep(ORPHAN_POLL_SECONDS)
+        os._exit(1)
+
+    if os.getppid() != scanner_pid:  # the scanner died before this worker got here
+        os._exit(1)
+    threading.Thread(target=watch, name="sbf-scanner-watch", daemon=True).start()
+
+
+def _starting_worker() -> bool:
+    """True while this process is a spawned worker importing the main script, as Python's ``spawn`` does
+    first: a script that indexes without ``if __name__ == "__main__":`` then indexes again in each worker."""
+    return bool(getattr(multiprocessing.current_process(), "_inheriting", False))
+
+
+def _new_pool(workers: int) -> cf.ProcessPoolExecutor:
+    # spawn, not fork: forking a process that has inference threads running can deadlock.
+    return cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                  initializer=_worker_init, initargs=(os.getpid(),))
 
 
 def default_workers() -> int:
@@ -163,6 +212,10 @@ class Scanner:
         self.workers = default_workers() if workers is None else workers
 
     def scan(self, folder: str | Path) -> Iterator[ScanEvent]:
+        if _starting_worker():
+            # A script without a main guard, run again by a worker as it starts: this worker ends here,
+            # quietly and before touching anything, and the scanner analyses in its own process.
+            raise SystemExit(1)
         root_path = Path(folder).expanduser()
         if not root_path.exists():
             raise ScanError(f"Folder not found: {folder} (nothing was removed from the library)")
@@ -270,8 +323,9 @@ class Scanner:
         kit = _Kit(self.embedder, self.analysers)
         portable = _pickled(kit) if self.workers > 1 and len(jobs) > 1 else None
         if portable is not None:
-            yield from self._pool_results(jobs, portable)
-            return
+            jobs = yield from self._pool_results(jobs, portable)
+            if jobs:
+                log.warning(NO_WORKERS)
         for job in jobs:
             yield job, _analyse(job, self._stored(job), kit)
 
@@ -282,33 +336,54 @@ class Scanner:
         a = self.store.analysis_for(job.path, self.embedder.id, self.embedder.version)
         return Embedding(model_key(self.embedder), a.patches, a.tempo_block)
 
-    def _pool_results(self, jobs: list[_Job], kit: bytes) -> Iterator[tuple[_Job, FileResults | AudioError]]:
-        # spawn, not fork: forking a process that has inference threads running can deadlock.
-        ctx = multiprocessing.get_context("spawn")
+    def _pool_results(self, jobs: list[_Job], kit: bytes) -> Generator[tuple[_Job, FileResults | AudioError], None,
+                                                                          list[_Job]]:
+        """Each job's result from the worker processes; returns the jobs left undone when the workers
+        could not even start (they are then analysed here, and no file is blamed for it).
+
+        A worker that dies (a decoder crash takes its process with it) breaks the pool and every job it
+        held. Those are run again in a fresh pool, one at a time: a file that breaks it once more, alone,
+        is the one failed ("the decoder crashed on this file"); the others are analysed as usual.
+        """
         queue = list(reversed(jobs))
-        pool = cf.ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_worker_init)
+        suspects: list[_Job] = []  # held by a pool that broke: run alone, next
+        tried: set[str] = set()  # paths that were already in a pool that broke
+        pool = _new_pool(self.workers)
+        started: cf.Future | None = pool.submit(os.getpid)  # a no-op: done once the first worker is up
         in_flight: dict[cf.Future, _Job] = {}
         try:
-            while queue or in_flight:
-                while queue and len(in_flight) < 2 * self.workers:
-                    job = queue.pop()
+            while queue or suspects or in_flight:
+                if suspects and not in_flight:  # one at a time
+                    job = suspects.pop(0)
                     in_flight[pool.submit(_worker_analyse, kit, job, self._stored(job))] = job
+                elif not suspects and not any(j.path in tried for j in in_flight.values()):
+                    while queue and len(in_flight) < 2 * self.workers:
+                        job = queue.pop()
+                        in_flight[pool.submit(_worker_analyse, kit, job, self._stored(job))] = job
                 finished, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
-                for future in finished:
-                    job = in_flight.pop(future)
-                    try:
+                if not any(isinstance(f.exception(), cf.process.BrokenProcessPool) for f in finished):
+                    for future in finished:
+                        yield in_flight.pop(future), future.result()
+                    continue
+                cf.wait(in_flight)  # a broken pool ends every job it held at once
+                pool.shutdown(wait=True, cancel_futures=True)
+                held = list(in_flight.items())
+                in_flight.clear()
+                if started is not None and isinstance(started.exception(), cf.process.BrokenProcessPool):
+                    # No worker ever started (a script without a main guard, ...): no file's doing.
+                    return [job for _, job in held] + suspects + list(reversed(queue))
+                for future, job in held:
+                    if future.exception() is None:
                         yield job, future.result()
-                    except cf.process.BrokenProcessPool:
-                        # A decoder crashed the worker: blame the files it held, start a fresh pool.
-                        pool.shutdown(wait=False, cancel_futures=True)
-                        for other in [job, *in_flight.values()]:
-                            yield other, AudioError(other.path, "the decoder crashed on this file")
-                        in_flight.clear()
-                        pool = cf.ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_worker_init)
-                        break
+                    elif len(held) == 1 and job.path in tried:
+                        yield job, AudioError(job.path, CRASHED)  # it broke a worker of its own, twice
+                    else:
+                        tried.add(job.path)
+                        suspects.append(job)
+                pool, started = _new_pool(self.workers), None
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-
+        return []
 
 def _analysed(result: FileResults) -> ScanEvent:
     """An analysed file's event: "failed" with the reasons when an analyser failed on it."""
