@@ -50,6 +50,8 @@ BATCH_FILES = 16  # commit at least this often...
 BATCH_SECONDS = 2.0  # ...or after this long, whichever comes first
 ORPHAN_POLL_SECONDS = 0.25  # a worker whose scanner died (kill -9, a crash) exits within this, and a little
 CRASHED = "the decoder crashed on this file"
+EDIT_RETRIES = 2  # a file edited while it was analysed is analysed again, at most this many times in a scan
+EDITED = "it kept changing while it was being analysed: it will be analysed at the next scan"
 NO_WORKERS = ("The analysis processes could not start, so this scan runs in one process (slower). In a script, "
               "put the code that indexes under  if __name__ == \"__main__\":  to use every core.")
 
@@ -285,7 +287,7 @@ class Scanner:
         pending: list[tuple[_Job, FileResults] | Failure] = []
         last_commit = time.monotonic()
         try:
-            for job, result in self._results(jobs):
+            for job, result in self._checked(jobs):
                 if isinstance(result, FileVanished):
                     yield ScanEvent(job.path, "failed", 0, 0, result.reason)
                     continue
@@ -301,6 +303,31 @@ class Scanner:
                 yield event
         finally:
             self._commit(pending)  # work finished before a cancel is kept
+
+    def _checked(self, jobs: list[_Job]) -> Iterator[tuple[_Job, FileResults | AudioError]]:
+        """:meth:`_results`, each checked against the file as it is once analysed: a file whose size or
+        modification time changed meanwhile (edited, still being copied in) is analysed again, afresh,
+        up to :data:`EDIT_RETRIES` times; one that keeps changing is left for the next scan, with
+        nothing of it stored. The hash and the analysis stored are always of one and the same content."""
+        for attempt in range(EDIT_RETRIES + 1):
+            edited = []
+            for job, result in self._results(jobs):
+                try:
+                    st = os.stat(job.path)
+                except FileNotFoundError:
+                    yield job, FileVanished(job.path)
+                    continue
+                except OSError:
+                    st = None  # unreadable now: whatever the analysis found stands
+                if st is None or (st.st_size, st.st_mtime_ns) == (job.size, job.mtime_ns):
+                    yield job, result
+                elif attempt < EDIT_RETRIES:
+                    edited.append(_Job(job.path, job.root, st.st_size, st.st_mtime_ns, _safe_hash(job.path)))
+                else:
+                    yield job, FileVanished(job.path, EDITED)
+            if not edited:
+                return
+            jobs = edited
 
     def _commit(self, items: list[tuple[_Job, FileResults] | Failure]) -> None:
         if not items:
