@@ -41,8 +41,9 @@ class IndexWorker(Worker):
         self._library: Library | None = None  # these two belong to the lane's thread
         self._embedder: MusicnnEmbedder | None = None
 
-    def index(self, library_dir: str, folders: tuple[str, ...]) -> None:
-        """Index ``folders`` into the library in ``library_dir``, one after the other."""
+    def index(self, library_dir: str, folders: tuple[str, ...], retry_failed: bool = False) -> None:
+        """Index ``folders`` into the library in ``library_dir``, one after the other; with ``retry_failed``,
+        try every failed file of the library again instead (Retry under Problems)."""
         folders = tuple(folders)
         counts: Counter[str] = Counter()
 
@@ -53,7 +54,7 @@ class IndexWorker(Worker):
         def report(run: Job) -> None:
             self.finished.emit(IndexOutcome(folders, dict(counts), run.cancelled, run.error))
 
-        self._run = run = Job(partial(self._index, library_dir, folders))
+        self._run = run = Job(partial(self._index, library_dir, folders, retry_failed))
         run.progress.connect(count)
         run.finished.connect(report)
         self.lane.submit(run)
@@ -63,10 +64,10 @@ class IndexWorker(Worker):
         if self._run is not None:
             self._run.cancel()
 
-    def _index(self, library_dir: str, folders: tuple[str, ...]) -> Iterator[ScanEvent]:
+    def _index(self, library_dir: str, folders: tuple[str, ...], retry_failed: bool = False) -> Iterator[ScanEvent]:
         lib = self._library_at(library_dir)
-        for folder in folders:
-            events = lib.index(folder, workers=self.workers)
+        runs = [lib.retry_failed(self.workers)] if retry_failed else [lib.index(f, workers=self.workers) for f in folders]
+        for events in runs:
             try:
                 yield from events
             except OSError as e:  # a folder that cannot be read

@@ -36,7 +36,7 @@ from desktop.index_worker import IndexWorker
 from desktop.latency import prepare_process
 from desktop.library_worker import LibraryWorker
 from desktop.messages import Catalog, IndexOutcome, Playback, SearchAnswer, SearchRequest
-from desktop.widgets.errors_panel import ErrorsPanel
+from desktop.widgets.errors_panel import ErrorsPanel, ProblemsTab
 from desktop.widgets.index_panel import IndexPanel
 from desktop.widgets.query_panel import QueryPanel
 from desktop.widgets.recent_menu import RecentMenu
@@ -106,7 +106,8 @@ class MainWindow(QMainWindow):
         self.errors_panel = ErrorsPanel()
         self.tabs = QTabWidget()
         self.tabs.addTab(self.results_view, "Results")
-        self.tabs.addTab(self.errors_panel, "Problems (0)")
+        self.problems = ProblemsTab(self.errors_panel)
+        self.tabs.addTab(self.problems, "Problems (0)")
         self.index_panel = IndexPanel()
         self.recent_menu = RecentMenu(self)
         self.watcher = FolderWatcher(self, cfg)
@@ -178,6 +179,7 @@ class MainWindow(QMainWindow):
         self.banner.demo_requested.connect(self.open_demo)
         self.banner.folder_requested.connect(self.choose_folder)
         self.errors_panel.count_changed.connect(lambda n: self.tabs.setTabText(1, f"Problems ({n})"))
+        self.problems.retry_requested.connect(self.retry_failed)
         self.recent_menu.chosen.connect(self.open_recent)
         self.watcher.changed.connect(self._folders_changed)
         self.index_panel.cancel_requested.connect(self.index_worker.cancel)
@@ -234,7 +236,14 @@ class MainWindow(QMainWindow):
             self.open_library(self._home_dir)
         self.index((folder,))
 
-    def index(self, folders: tuple[str, ...]) -> None:
+    def retry_failed(self) -> None:
+        """Try every file listed under Problems again, changed or not."""
+        if self._indexing:
+            self.statusBar().showMessage("Wait for indexing to finish (or cancel it) before retrying.")
+            return
+        self.index(self._folders, retry_failed=True)
+
+    def index(self, folders: tuple[str, ...], retry_failed: bool = False) -> None:
         if self._indexing or not folders:
             return
         self._indexing = True
@@ -243,7 +252,7 @@ class MainWindow(QMainWindow):
             action.setEnabled(False)
         self.banner.hide()
         self.index_panel.start(folders)
-        self.index_worker.index(str(self._library_dir), folders)
+        self.index_worker.index(str(self._library_dir), folders, retry_failed)
 
     def is_indexing(self) -> bool:
         return self._indexing

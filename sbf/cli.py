@@ -57,12 +57,21 @@ class ProgressBar:
 
 
 def cmd_index(lib: Library, args) -> int:
+    retry = getattr(args, "retry_failed", False)
+    if args.folder is None and not retry:
+        print("sbf: index: name the FOLDER to index (or --retry-failed to try the failed files of every folder "
+              "again)", file=sys.stderr)
+        return EXIT_USER_ERROR
+    if args.folder is None:
+        events = lib.retry_failed(workers=args.workers)
+    else:
+        events = lib.index(args.folder, workers=args.workers, retry_failed=retry)
     counts: Counter[str] = Counter()
     failures: list[tuple[str, str]] = []
     bar = ProgressBar() if not args.json else None
     started = time.monotonic()
     try:
-        for ev in lib.index(args.folder, workers=args.workers):
+        for ev in events:
             counts[ev.outcome] += 1
             if ev.outcome == "failed":
                 failures.append((ev.path, ev.reason or "unknown error"))
@@ -369,7 +378,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"sbf {app_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("index", parents=[common], help="add or update a sample folder")
-    p.add_argument("folder")
+    p.add_argument("folder", nargs="?", help="the folder to index (may be left out with --retry-failed)")
+    p.add_argument("--retry-failed", action="store_true",
+                   help="try the files that failed again, even unchanged (in FOLDER, or without it in every folder)")
     p.add_argument("--workers", type=_whole(1, MAX_WORKERS, "the number of workers"), default=None,
                    help=f"analysis processes, 1 to {MAX_WORKERS} (default: one per core, max 2)")
     p.set_defaults(run=cmd_index)

@@ -1,13 +1,16 @@
-"""Files that could not be indexed, and why, in words a musician understands."""
+"""Files that could not be indexed, and why, in words a musician understands; Retry tries them again."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
 
+from engine.audio.paths import shown
 from engine.library.store import FileRecord
+from desktop.formatting import file_name
 
 
 class ErrorsPanel(QTableWidget):
@@ -47,7 +50,30 @@ class ErrorsPanel(QTableWidget):
         if row is None:
             row = self._rows[path] = self.rowCount()
             self.insertRow(row)
-        for col, text in enumerate((Path(path).name, reason, str(Path(path).parent))):
+        for col, text in enumerate((file_name(path), reason, shown(Path(path).parent))):
             item = QTableWidgetItem(text)
-            item.setToolTip(path)
+            item.setToolTip(shown(path))
             self.setItem(row, col, item)
+
+
+class ProblemsTab(QWidget):
+    """The Problems tab: the failed files (``panel``) and Retry, which asks for every one of them to be
+    tried again, changed or not (a file fixed in place, a drive that was busy, a crash that was bad luck)."""
+
+    retry_requested = Signal()
+
+    def __init__(self, panel: ErrorsPanel, parent=None) -> None:
+        super().__init__(parent)
+        self.panel = panel
+        self.retry = QPushButton("Retry")
+        self.retry.setToolTip("Try every file listed here again, even those that did not change")
+        self.retry.setEnabled(False)
+        self.retry.clicked.connect(self.retry_requested)
+        panel.count_changed.connect(lambda n: self.retry.setEnabled(n > 0))
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.retry)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(panel)
+        layout.addLayout(buttons)

@@ -26,7 +26,7 @@ from engine.analysis.pipeline import analyse_file
 from engine.config import APP_NAME, SEARCH, SearchConfig
 from engine.analysis.embedding import Embedder, MusicnnEmbedder
 from engine.models.track_space import TrackSpace
-from engine.library.scan import ScanEvent, Scanner
+from engine.library.scan import ScanError, ScanEvent, Scanner
 from engine.search.session import DEFAULT_WINDOW, Found, Query, SearchResult, SearchSession, merged_neighbours
 from engine.library.store import FileRecord, RecentQuery, Store, StoredAnalysis, TempoRecord
 from engine.library.tempo_state import TempoCorrectionError, TempoState, corrected_bpm
@@ -92,10 +92,25 @@ class Library:
     def close(self) -> None:
         self.store.close()
 
-    def index(self, folder: str | Path, workers: int | None = None) -> Iterator[ScanEvent]:
-        """Scan ``folder`` incrementally; yields one :class:`ScanEvent` per file."""
+    def index(self, folder: str | Path, workers: int | None = None, *, retry_failed: bool = False
+              ) -> Iterator[ScanEvent]:
+        """Scan ``folder`` incrementally; yields one :class:`ScanEvent` per file.
+
+        A file that failed is tried again when it changed, or the decoder or the model did since (an
+        upgrade), and with ``retry_failed`` whatever the case.
+        """
         self._index = None
-        yield from Scanner(self.store, self.embedder, workers).scan(folder)
+        yield from Scanner(self.store, self.embedder, workers).scan(folder, retry_failed=retry_failed)
+
+    def retry_failed(self, workers: int | None = None) -> Iterator[ScanEvent]:
+        """Try every failed file again (``sbf index --retry-failed``, Retry under Problems): each folder
+        that holds one is indexed with ``retry_failed``. A folder that cannot be scanned now (offline)
+        keeps its failures, and is reported as one "failed" event, its reason saying why."""
+        for root in sorted({f.root for f in self.failed()}):
+            try:
+                yield from self.index(root, workers, retry_failed=True)
+            except ScanError as e:
+                yield ScanEvent(root, "failed", 0, 0, str(e))
 
     def search(self, path: str | Path, k: int = 10, mode: str = "similar", target_bpm: float | None = None,
                ratio: float | None = None, bpm_window: float | None | str = DEFAULT_WINDOW) -> list[SearchResult]:

@@ -41,7 +41,7 @@ from engine.analysis.contract import PATCHES, Analyser, Embedding
 from engine.analysis.embedding import Embedder
 from engine.analysis.pipeline import FileResults, analyse_again, analyse_new, model_key
 from engine.analysis.registry import registered
-from engine.audio.decode import AUDIO_EXTENSIONS, AudioError, FileVanished, content_hash
+from engine.audio.decode import AUDIO_EXTENSIONS, DECODER_VERSION, AudioError, FileVanished, content_hash
 from engine.config import INFERENCE
 from engine.errors import LibraryError
 from engine.library.store import Failure, FileRecord, NewAnalysis, Store
@@ -212,8 +212,12 @@ class Scanner:
         self.store, self.embedder = store, embedder
         self.analysers = registered()
         self.workers = default_workers() if workers is None else workers
+        self._retrying = False  # scan(retry_failed=True)
 
-    def scan(self, folder: str | Path) -> Iterator[ScanEvent]:
+    def scan(self, folder: str | Path, *, retry_failed: bool = False) -> Iterator[ScanEvent]:
+        """Scan ``folder``; with ``retry_failed``, its failed files are tried again even when neither they
+        nor the decoder and model changed since they failed (as they are without it when one did)."""
+        self._retrying = retry_failed
         if _starting_worker():
             # A script without a main guard, run again by a worker as it starts: this worker ends here,
             # quietly and before touching anything, and the scanner analyses in its own process.
@@ -253,7 +257,7 @@ class Scanner:
         for path, st in on_disk.items():
             rec = known.get(path)
             if rec and rec.size == st.st_size and rec.mtime_ns == st.st_mtime_ns and (
-                    rec.status == "failed" or rec.id in embedded):
+                    rec.status == "failed" and not self._try_again(rec) or rec.id in embedded):
                 kept, outcome = rec, "unchanged"
             else:
                 digest = _safe_hash(path)
@@ -275,9 +279,20 @@ class Scanner:
         plan.removed.extend(r for r in gone.values() if r.id not in moved_ids)
         return plan
 
+    @property
+    def tried_with(self) -> str:
+        """What a failure is kept with: the decoder and the model that failed on the file."""
+        return f"decoder {DECODER_VERSION}, model {self.embedder.id}/{self.embedder.version}"
+
+    def _try_again(self, failed: FileRecord) -> bool:
+        """Whether a failed file that did not change is tried again: when asked to (``retry_failed``),
+        or when the decoder or the model is not the one that failed on it (upgraded since)."""
+        return self._retrying or failed.tried_with != self.tried_with
+
     def _stale(self, kept: FileRecord, embedded: dict[int, dict[str, str]]) -> tuple[str, ...]:
         """The analysers a file that keeps its embedding still needs: those that never ran on it at their
-        current version; none for a failed file, which is not tried again until it changes."""
+        current version; none for a failed file, which is tried again only when it changes, or the
+        decoder or model does, or the user asks to (:meth:`_try_again`): then it is analysed afresh."""
         if kept.status == "failed":
             return ()
         ran = embedded[kept.id]
@@ -292,7 +307,8 @@ class Scanner:
                     yield ScanEvent(job.path, "failed", 0, 0, result.reason)
                     continue
                 if isinstance(result, AudioError):
-                    pending.append(Failure(job.path, job.root, job.size, job.mtime_ns, result.reason))
+                    pending.append(Failure(job.path, job.root, job.size, job.mtime_ns, result.reason,
+                                           self.tried_with))
                     event = ScanEvent(job.path, "failed", 0, 0, result.reason)
                 else:
                     pending.append((job, result))

@@ -29,7 +29,7 @@ from engine.analysis.contract import AnalyserResult
 from engine.analysis.tempo_analyser import TempoAnalyser
 from engine.errors import LibraryError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS files (
     format TEXT,
     status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
     error TEXT,
-    scanned_at REAL NOT NULL
+    scanned_at REAL NOT NULL,
+    tried_with TEXT  -- a failed file's decoder and model (Failure.tried_with): another one tries it again
 );
 CREATE INDEX IF NOT EXISTS files_root ON files(root);
 CREATE INDEX IF NOT EXISTS files_hash ON files(content_hash);
@@ -115,6 +116,7 @@ class FileRecord:
     format: str | None
     status: str  # "ok" or "failed"
     error: str | None
+    tried_with: str | None = None  # a failed file: the decoder and model that failed on it (Failure.tried_with)
 
 
 @dataclass(frozen=True)
@@ -208,6 +210,7 @@ class Failure:
     size: int
     mtime_ns: int
     reason: str
+    tried_with: str | None = None  # the decoder and model that failed on it: a scan with others tries it again
 
 
 class Store:
@@ -236,6 +239,9 @@ class Store:
                     db.execute("""INSERT OR IGNORE INTO analyser_results (file_id, analyser, version, created_at)
                                   SELECT file_id, ?, '1', created_at FROM analyses WHERE bpm_source IS NOT NULL""",
                                (_TEMPO,))
+                if version < 6 and "tried_with" not in _columns(db, "files"):
+                    # v5 kept no decoder or model with a failure: each failed file is tried once more, then kept
+                    db.execute("ALTER TABLE files ADD COLUMN tried_with TEXT")
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         except sqlite3.DatabaseError as e:
             raise StoreError(f"Cannot open the library database {self.path}: {e}") from e
@@ -346,6 +352,7 @@ class Store:
 
     def put_failure(self, db: sqlite3.Connection, f: Failure) -> None:
         file_id = self._upsert_file(db, f.path, f.root, f.size, f.mtime_ns, None, None, None, "failed", f.reason)
+        db.execute("UPDATE files SET tried_with = ? WHERE id = ?", (f.tried_with, file_id))
         db.execute("DELETE FROM analyses WHERE file_id = ?", (file_id,))
         db.execute("DELETE FROM analyser_results WHERE file_id = ?", (file_id,))
 
@@ -541,4 +548,8 @@ def _readings(blob: object) -> list[list[float]]:
     return np.frombuffer(blob, np.float32).reshape(-1, 2).tolist()
 
 
-_FILE_COLUMNS = "id, path, root, size, mtime_ns, content_hash, duration, format, status, error"
+_FILE_COLUMNS = "id, path, root, size, mtime_ns, content_hash, duration, format, status, error, tried_with"
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
