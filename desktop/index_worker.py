@@ -9,7 +9,7 @@ runtime that cannot load is found out, and ``finished`` says so in its outcome.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from PySide6.QtCore import Signal
 from engine.analysis.embedding import MusicnnEmbedder
 from engine.library.facade import Library
 from engine.library.scan import ScanError, ScanEvent
+from engine.library.store import DamagedLibrary
 from desktop.jobs import Job, Worker
 from desktop.messages import IndexOutcome
 
@@ -33,6 +34,7 @@ class IndexWorker(Worker):
 
     progress = Signal(ScanEvent)
     finished = Signal(IndexOutcome)
+    damaged = Signal(str)  # the library's database is damaged (the message says so): offer to rebuild it
 
     def __init__(self, workers: int | None = None, synchronous: bool | None = None) -> None:
         super().__init__(synchronous)
@@ -59,6 +61,12 @@ class IndexWorker(Worker):
         run.finished.connect(report)
         self.lane.submit(run)
 
+    def release(self, then: Callable[[], None]) -> None:
+        """Close the library this lane holds open (a rebuild replaces its file), then call ``then``."""
+        job = Job(self.close)
+        job.finished.connect(then)
+        self.lane.submit(job)
+
     def cancel(self) -> None:
         """The running job stops after the file in hand (callable from any thread)."""
         if self._run is not None:
@@ -72,6 +80,9 @@ class IndexWorker(Worker):
                 yield from events
             except OSError as e:  # a folder that cannot be read
                 raise ScanError(str(e)) from e
+            except DamagedLibrary as e:
+                self.damaged.emit(str(e))
+                raise
             finally:
                 events.close()  # commits what was analysed before a cancel
 

@@ -18,8 +18,8 @@ from PySide6.QtCore import Signal, SignalInstance
 from engine.analysis.embedding import MusicnnEmbedder
 from engine.config import DESKTOP, DesktopConfig
 from engine.errors import SbfError
-from engine.library.facade import Library
-from engine.library.store import RecentQuery, StoreError
+from engine.library.facade import Library, rebuild_library
+from engine.library.store import DamagedLibrary, RecentQuery, StoreError
 from engine.library.tempo_state import TempoCorrectionError, TempoState
 from engine.search.session import SearchSession
 from desktop.folder_watcher import folders_to_watch
@@ -45,6 +45,8 @@ class LibraryWorker(Worker):
     tempo_corrected = Signal(TempoState)  # after a correction, lock or reset (the next search uses it)
     recent_ready = Signal(tuple)  # the library's recent queries (RecentQuery), newest first
     problem = Signal(str)  # a message for the status bar
+    damaged = Signal(str)  # the library's database is damaged (the message says so): offer to rebuild it
+    rebuilt = Signal(object)  # after rebuild(): the engine's Rebuilt, or why it could not be done (str)
 
     def __init__(self, cfg: DesktopConfig = DESKTOP, synchronous: bool | None = None) -> None:
         super().__init__(synchronous)
@@ -86,15 +88,37 @@ class LibraryWorker(Worker):
         """Keep a query in the library's recent queries; ``recent_ready`` brings the new list."""
         self._submit(partial(self._remember, path, mode, target_bpm), _unless_none(self.recent_ready))
 
+    def rebuild(self, library_dir: str) -> None:
+        """Rebuild the damaged library in ``library_dir`` (engine.library.facade.rebuild_library) and open
+        the new one; ``rebuilt`` follows. No other lane may hold the library open meanwhile."""
+        self._submit(partial(self._rebuild, library_dir), self.rebuilt.emit, self.rebuilt.emit)
+
     def _submit(self, work: Callable[[], object], answer: Callable[[object], None] | None = None,
                 failed: Callable[[str], None] | None = None, mailbox: str | None = None) -> None:
-        job = Job(work, mailbox)
+        job = Job(partial(self._noticing_damage, work), mailbox)
         if answer is not None:
             job.returned.connect(answer)
         job.failed.connect(failed or self.problem)
         self.lane.submit(job)
 
     # --- on the lane: None where no library is open ---------------------------------------------
+
+    def _noticing_damage(self, work: Callable[[], object]) -> object:
+        try:
+            return work()
+        except DamagedLibrary as e:
+            self.damaged.emit(str(e))
+            raise
+
+    def _rebuild(self, library_dir: str) -> object:
+        self.close()
+        try:
+            return rebuild_library(library_dir)
+        finally:
+            try:
+                self._open(library_dir)
+            except SbfError:  # the rebuild failed, and the damaged library cannot be opened either
+                pass
 
     def _open(self, library_dir: str) -> tuple[RecentQuery, ...]:
         self.close()
@@ -125,6 +149,8 @@ class LibraryWorker(Worker):
             session.set_ratio(request.ratio)
             results = session.results()
         except SbfError as e:  # a file that cannot be read, a runtime that cannot load: said in the list
+            if isinstance(e, DamagedLibrary):
+                self.damaged.emit(str(e))
             same = session.query is not None and session.query.path == resolved
             return SearchAnswer(request, session.query.bpm if same else None, (), str(e))
         return SearchAnswer(request, session.query.bpm, tuple(results), window=session.window)

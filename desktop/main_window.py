@@ -141,6 +141,12 @@ class MainWindow(QMainWindow):
         self.home_action = QAction("My library", self, triggered=lambda: self.open_library(self._home_dir))
         for action in (self.add_folder_action, self.rescan_action, self.demo_action, self.home_action):
             toolbar.addAction(action)
+        # Shown only once the library's database is found damaged (nothing more is written into it then).
+        self.rebuild_action = QAction("Rebuild library", self, triggered=self.rebuild_library,
+                                      toolTip="Rebuild the damaged library from your sample folders, keeping your "
+                                              "corrections and favourites; the damaged file is kept as a backup")
+        self.rebuild_action.setVisible(False)
+        toolbar.addAction(self.rebuild_action)
         recent = QToolButton(text="Recent", toolTip="Open a recent query again, with the knob where it was")
         recent.setMenu(self.recent_menu)
         recent.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -189,6 +195,9 @@ class MainWindow(QMainWindow):
         self.library_worker.tempo_corrected.connect(self._tempo_corrected)
         self.library_worker.recent_ready.connect(self._show_recent)
         self.library_worker.problem.connect(status)
+        self.library_worker.damaged.connect(self._library_damaged)
+        self.library_worker.rebuilt.connect(self._rebuilt)
+        self.index_worker.damaged.connect(self._library_damaged)
         self.index_worker.progress.connect(self._show_progress)
         self.index_worker.finished.connect(self._index_finished)
         self.player.playing.connect(self._playback_started)
@@ -215,6 +224,35 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{TITLE} — {'demo library' if demo else self._library_dir}")
         self.library_worker.open(str(self._library_dir))
         self.library_worker.refresh()
+
+    def _library_damaged(self, message: str) -> None:
+        """The library's database is damaged: say so, and offer Rebuild library."""
+        self.rebuild_action.setVisible(True)
+        self.statusBar().showMessage(message)
+
+    def rebuild_library(self) -> None:
+        """Rebuild the damaged library from what can be read of it (a backup of the damaged file is kept),
+        then scan its folders again for what was lost."""
+        if self._indexing:
+            self.statusBar().showMessage("Wait for indexing to finish (or cancel it) before rebuilding the library.")
+            return
+        self._indexing = True  # nothing else may open or index the library meanwhile
+        self.rebuild_action.setEnabled(False)
+        self.statusBar().showMessage("Rebuilding the library from what can be read of it…")
+        library_dir = str(self._library_dir)
+        # The indexing lane lets go of the database first: the rebuild replaces its file.
+        self.index_worker.release(lambda: self.library_worker.rebuild(library_dir))
+
+    def _rebuilt(self, result: object) -> None:
+        self._indexing = False
+        self.rebuild_action.setEnabled(True)
+        if isinstance(result, str):  # it could not be done: why, and the offer stands
+            self.statusBar().showMessage(result)
+            return
+        self.rebuild_action.setVisible(False)
+        self.statusBar().showMessage(f"Rebuilt the library; the damaged file is kept as {result.backup}.")
+        self.library_worker.refresh()
+        self.index(tuple(folder for folder in result.folders if Path(folder).is_dir()))
 
     def open_demo(self) -> None:
         """The bundled demo library, in its own library folder; indexed on first use."""

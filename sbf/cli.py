@@ -24,7 +24,8 @@ from engine.audio.decode import AudioError, FileVanished
 from engine.config import DEMO_DIR, FINE_TUNE, SEARCH, app_version
 from engine.errors import SbfError
 from engine.models.runtime import TrainingUnavailable, require_training
-from engine.library.facade import Library, default_library_dir
+from engine.library.facade import Library, default_library_dir, rebuild_library
+from engine.library.store import DamagedLibrary
 from engine.search.session import (DEFAULT_WINDOW, MODES, SearchSession, checked_ratio, checked_target_bpm,
                                    checked_window)
 from engine.analysis.tempo import TempoEstimate
@@ -124,17 +125,72 @@ def cmd_search(lib: Library, args) -> int:
     return 0
 
 
+EXIT_DAMAGED = 1  # sbf info: the library database is damaged
+
+
 def cmd_info(lib: Library, args) -> int:
-    info = lib.info()
+    """What the library holds, and a quick integrity check of its database (exit 1 when it is damaged)."""
+    integrity = lib.check_integrity()
+    try:
+        info = lib.info()
+    except DamagedLibrary:  # too damaged to count its files: the check says what is
+        info = None
+    status = EXIT_DAMAGED if not integrity.ok else 0
     if args.json:
-        print(json.dumps(asdict(info), indent=2))
+        about = asdict(info) if info else {"library_dir": str(lib.library_dir)}
+        print(json.dumps({**about, "integrity": {"ok": integrity.ok, "damaged": list(integrity.damaged),
+                                                 "details": list(integrity.details)}}, indent=2))
+        return status
+    print(f"Library:  {lib.library_dir}")
+    if info is not None:
+        print(f"Model:    {info.model}")
+        print(f"Vectors:  {info.track_space}")
+        print(f"Files:    {info.files_ok} indexed ({info.total_seconds / 60:.1f} min of audio), "
+              f"{info.files_failed} failed")
+        for folder in info.folders:
+            print(f"Folder:   {folder}")
+    if integrity.ok:
+        print("Database: intact (quick check)")
+    else:
+        print(f"Database: DAMAGED: {'; '.join(integrity.damaged)}.")
+        print("          Nothing more is written into it. `sbf rebuild` rebuilds it from your sample folders, keeping "
+              "your BPM corrections, locks and favourites as far as they can be read, and keeps the damaged file "
+              "as a backup.")
+    if info is not None and info.read_only:
+        print(f"Access:   {info.read_only}")
+    return status
+
+
+def cmd_rebuild(lib: Library | None, args) -> int:
+    """Rebuild a damaged library database from what can be read of it, then scan its folders again.
+    ``lib`` is None when the library is too damaged to open."""
+    if lib is not None and not args.force and lib.check_integrity().ok:
+        print("The library database is intact (quick check): nothing to rebuild (--force rebuilds it anyway).")
         return 0
-    print(f"Library:  {info.library_dir}")
-    print(f"Model:    {info.model}")
-    print(f"Vectors:  {info.track_space}")
-    print(f"Files:    {info.files_ok} indexed ({info.total_seconds / 60:.1f} min of audio), {info.files_failed} failed")
-    for folder in info.folders:
-        print(f"Folder:   {folder}")
+    opened_here = lib is None
+    if lib is not None:
+        rebuilt = lib.rebuild()
+    else:
+        rebuilt = rebuild_library(args.library_dir)
+        lib = Library(args.library_dir)
+    kept = rebuilt.kept
+    print(f"Rebuilt the library. The damaged database is kept as {rebuilt.backup}")
+    print(f"Kept from it: {kept['files']} files ({kept['analyses']} analyses), {kept['user_data']} sounds' BPM "
+          f"corrections, locks and favourites, {kept['recent_queries']} recent searches.")
+    if not rebuilt.folders:
+        print("No sample folder could be read from it: add your folders again (sbf index DIR); corrections and "
+              "favourites that were kept come back with their files.")
+    try:
+        for folder in rebuilt.folders:
+            if not Path(folder).is_dir():
+                print(f"{folder} is not there (a drive unplugged?): index it when it is back.")
+                continue
+            print(f"Scanning {folder} again for what was lost ...")
+            args.folder = folder
+            cmd_index(lib, args)
+    finally:
+        if opened_here:
+            lib.close()
     return 0
 
 
@@ -425,7 +481,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_train_translator)
     # Listed for `sbf --help` only: main() hands `sbf gui ...` to the desktop app before parsing.
     sub.add_parser("gui", help="open the desktop app (sbf gui --help: --screenshot FILE.png, --query, --bpm)")
-    sub.add_parser("info", parents=[common], help="what the library holds").set_defaults(run=cmd_info)
+    sub.add_parser("info", parents=[common], help="what the library holds, and whether its database is intact"
+                   ).set_defaults(run=cmd_info)
+    p = sub.add_parser("rebuild", parents=[common], help="rebuild a damaged library from its sample folders, "
+                       "keeping your corrections and favourites (the damaged file is kept as a backup)")
+    p.add_argument("--force", action="store_true", help="rebuild even when the quick check finds nothing damaged")
+    p.add_argument("--workers", type=_whole(1, MAX_WORKERS, "the number of workers"), default=None,
+                   help=f"analysis processes for the scan that follows, 1 to {MAX_WORKERS}")
+    p.set_defaults(run=cmd_rebuild)
     sub.add_parser("failed", parents=[common], help="files that could not be analysed, and why").set_defaults(run=cmd_failed)
     return parser
 
@@ -439,6 +502,11 @@ def main(argv: list[str] | None = None) -> int:
         args.library_dir = default_library_dir() / "demo"  # never mixed into the user's own library
     try:
         lib = Library(args.library_dir)
+    except DamagedLibrary as e:
+        if args.run is not cmd_rebuild:
+            print(f"sbf: {e}", file=sys.stderr)
+            return EXIT_USER_ERROR
+        lib = None  # too damaged to open: rebuilt from what can be read
     except SbfError as e:
         print(f"sbf: {e}", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -448,7 +516,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sbf: {e}", file=sys.stderr)
         return EXIT_USER_ERROR
     finally:
-        lib.close()
+        if lib is not None:
+            lib.close()
 
 
 if __name__ == "__main__":

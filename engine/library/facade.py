@@ -11,7 +11,10 @@ This is the engine's public face for the CLI and the GUI::
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
+import shutil
+import tempfile
 import time
 import zipfile
 from collections.abc import Iterator
@@ -28,7 +31,8 @@ from engine.analysis.embedding import Embedder, MusicnnEmbedder
 from engine.models.track_space import TrackSpace
 from engine.library.scan import ScanError, ScanEvent, Scanner
 from engine.search.session import DEFAULT_WINDOW, Found, Query, SearchResult, SearchSession, merged_neighbours
-from engine.library.store import FileRecord, RecentQuery, Store, StoredAnalysis, TempoRecord
+from engine.library.store import (FileRecord, Integrity, RecentQuery, Store, StoredAnalysis, StoreError, TempoRecord,
+                                  salvage)
 from engine.library.tempo_state import TempoCorrectionError, TempoState, corrected_bpm
 from engine.search.tempo_gate import TempoGate
 from engine.models.translation import DEFAULT_PATH as SHIPPED_TRANSLATOR
@@ -36,6 +40,7 @@ from engine.models.translation import Translator, TranslatorConfig, TranslatorMi
 from engine.search.vector_index import HnswIndex, IndexCacheError, VectorIndex, make_index
 
 DB_NAME = "library.sqlite3"
+log = logging.getLogger(__name__)
 TRANSLATOR_NAME = "translator.safetensors"  # this library's fine-tuned tempo translation (sbf train translator)
 
 
@@ -58,6 +63,53 @@ class SearchIndex:
 
 
 @dataclass(frozen=True)
+class Rebuilt:
+    """A rebuilt library: where the damaged database was kept, what could be read from it (rows per
+    table), and the sample folders to scan again (empty when even the list of files was lost)."""
+
+    backup: str
+    kept: dict[str, int]
+    folders: tuple[str, ...]
+
+
+def rebuild_library(library_dir: str | Path | None = None) -> Rebuilt:
+    """Replace a damaged library database with a new one holding everything that can still be read from
+    it (the user's corrections, locks and favourites, and the analyses, so only what was lost is analysed
+    again), keeping the damaged file beside it as ``library.sqlite3.damaged-<time>``. Scan the returned
+    folders afterwards (:meth:`Library.index`) to find the files whose rows were lost.
+
+    No :class:`Library` may have the database open meanwhile (:meth:`Library.rebuild` closes its own).
+    Raises :class:`StoreError` when the backup cannot be written (a full disk); nothing is changed then.
+    """
+    folder = Path(library_dir).expanduser() if library_dir else default_library_dir()
+    db_path = folder / DB_NAME
+    if not db_path.is_file():
+        raise StoreError(f"There is no library database in {folder} to rebuild")
+    backup = db_path.with_name(f"{DB_NAME}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+    fresh = db_path.with_name(DB_NAME + ".rebuilding")
+    try:
+        for suffix in ("", "-wal"):  # the WAL holds the newest commits: it goes with the copy it belongs to
+            if Path(f"{db_path}{suffix}").is_file():
+                shutil.copy2(f"{db_path}{suffix}", f"{backup}{suffix}")
+        for leftover in (fresh, Path(f"{fresh}-wal"), Path(f"{fresh}-shm")):  # an earlier rebuild cut short
+            leftover.unlink(missing_ok=True)
+        saved = salvage(backup, fresh)
+        # The old WAL must never meet the new file (SQLite would apply its pages to it): it is in the backup.
+        for suffix in ("-wal", "-shm"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+        os.replace(fresh, db_path)
+    except OSError as e:
+        fresh.unlink(missing_ok=True)
+        raise StoreError(f"Could not rebuild the library in {folder} ({e.strerror or e}); the damaged database is "
+                         "unchanged: free some space and try again") from e
+    Path(f"{backup}-shm").unlink(missing_ok=True)  # what reading the backup left beside it
+    if Path(f"{backup}-wal").is_file() and not Path(f"{backup}-wal").stat().st_size:
+        Path(f"{backup}-wal").unlink()
+    log.warning("rebuilt the damaged library %s: kept %s; the damaged file is %s", db_path, saved.kept, backup)
+    return Rebuilt(str(backup), saved.kept, saved.folders)
+
+
+@dataclass(frozen=True)
 class LibraryInfo:
     library_dir: str
     folders: list[str]
@@ -66,6 +118,7 @@ class LibraryInfo:
     total_seconds: float
     model: str
     track_space: str  # which calibration the library's vectors are derived with (TrackSpace.identity)
+    read_only: str | None = None  # why the library can only be read (a full disk); None: it can be written
 
 
 class Library:
@@ -98,7 +151,11 @@ class Library:
 
         A file that failed is tried again when it changed, or the decoder or the model did since (an
         upgrade), and with ``retry_failed`` whatever the case.
+
+        Refused at once (:class:`StoreError`) on a library open for reading only (a full disk) or found
+        damaged (:class:`DamagedLibrary`), before anything is analysed.
         """
+        self.store.check_writable()
         self._index = None
         yield from Scanner(self.store, self.embedder, workers).scan(folder, retry_failed=retry_failed)
 
@@ -225,7 +282,10 @@ class Library:
         return rec
 
     def remember_query(self, path: str | Path, mode: str, target_bpm: float | None) -> None:
-        """Keep a query in the library's recent queries (the desktop app's history)."""
+        """Keep a query in the library's recent queries (the desktop app's history); not kept, and no
+        error, while the library can only be read (it is a convenience, search goes on)."""
+        if self.store.read_only or self.store.damage:
+            return
         self.store.remember_query(str(Path(path).expanduser().resolve()), mode, target_bpm, time.time())
 
     def recent_queries(self, limit: int = 20) -> list[RecentQuery]:
@@ -270,7 +330,10 @@ class Library:
             index = make_index(len(ids), self.space.dimension)
             index.build(ids, vectors)
             if isinstance(index, HnswIndex):
-                index.save(cache, key)
+                try:
+                    index.save(cache, key)
+                except OSError as e:  # a full disk: this index serves from memory, the next start rebuilds it
+                    log.warning("could not save the search index cache %s (%s); using it from memory", cache, e)
         beliefs = self.store.tempo_beliefs(model_id, version)
         gate = TempoGate(ids, vectors, beliefs, SEARCH.gate_min_share, index)
         del vectors  # now the gate's, normalised in place: the one copy
@@ -279,28 +342,27 @@ class Library:
 
     def _track_vectors(self, key: str) -> tuple[np.ndarray, np.ndarray]:
         """Every current file's id (N,) and track vector (N, D): from the cache file when it was written
-        for ``key``, else derived from the stored patches and tempo blocks (a new track space needs no
-        re-decoding) and cached. The cache is written whole or not at all; a failed write costs only
-        the next start's time."""
+        for ``key`` and is whole, else derived from the stored patches and tempo blocks (a new track space
+        needs no re-decoding) and cached. The cache is written whole or not at all (a temporary file, then
+        a rename); a failed write is logged and costs only the next start's time."""
         cache = self.library_dir / f"vectors-{self._model()[0]}.npz"
         try:
             with np.load(cache, allow_pickle=False) as saved:
                 if str(saved["key"]) == key:
-                    return saved["ids"], saved["vectors"]
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+                    ids, vectors = saved["ids"], saved["vectors"]
+                    if ids.ndim == 1 and vectors.shape == (len(ids), self.space.dimension):
+                        return ids, vectors
+        except FileNotFoundError:
             pass
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:  # a 0-byte or torn file
+            log.warning("the track-vector cache %s is damaged (%s); rebuilding it", cache, e)
         ids, vectors = [], []
         for a in self.store.each_analysis(*self._model()):
             ids.append(a.file_id)
             vectors.append(self.space.vector(a.patches, a.tempo_block))
         out = (np.array(ids, np.int64),
                np.stack(vectors) if vectors else np.zeros((0, self.space.dimension), np.float32))
-        tmp = cache.with_name(cache.name + ".tmp.npz")
-        try:
-            np.savez(tmp, key=np.array(key), ids=out[0], vectors=out[1])
-            os.replace(tmp, cache)
-        except OSError:
-            tmp.unlink(missing_ok=True)
+        _write_whole(cache, lambda f: np.savez(f, key=np.array(key), ids=out[0], vectors=out[1]))
         return out
 
     def _model(self) -> tuple[str, str]:
@@ -312,7 +374,23 @@ class Library:
         counts = self.store.counts()
         model_id, version = self._model()
         return LibraryInfo(str(self.library_dir), self.store.roots(), counts.get("ok", 0), counts.get("failed", 0),
-                           self.store.total_duration(), f"{model_id}/{version}", self.space.identity)
+                           self.store.total_duration(), f"{model_id}/{version}", self.space.identity,
+                           self.store.read_only)
+
+    def check_integrity(self) -> Integrity:
+        """A quick integrity check of the database: what is damaged, in words (``sbf info``). Reads the
+        whole file; found damage refuses every write from then on (:meth:`rebuild` repairs it)."""
+        return self.store.check_integrity()
+
+    def rebuild(self) -> Rebuilt:
+        """Rebuild this library's damaged database (:func:`rebuild_library`) and open the new one; scan
+        the returned folders next to find what was lost."""
+        self.store.close()
+        try:
+            return rebuild_library(self.library_dir)
+        finally:
+            self.store = Store(self.library_dir / DB_NAME)
+            self._index, self._marker, self._bpm_key = None, None, None
 
     def failed(self) -> list[FileRecord]:
         return self.store.files(status="failed")
@@ -356,6 +434,27 @@ class Library:
         except FileNotFoundError:
             return False
         return True
+
+
+def _write_whole(target: Path, write) -> bool:
+    """``write(file)`` into a temporary file beside ``target``, then rename it over ``target``: a reader
+    finds the old file or the whole new one, never a torn or empty one. A failure (a full disk) is
+    logged and leaves ``target`` as it was; False then."""
+    tmp = None
+    try:
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        tmp = Path(name)
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+        return True
+    except OSError as e:
+        log.warning("could not write the cache %s (%s); going on without it", target, e)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        return False
 
 
 def _shown_bpm(beliefs: dict[int, tuple[tuple[float, float], ...]]) -> dict[int, float | None]:

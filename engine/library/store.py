@@ -14,6 +14,7 @@ folder and adding it back, or moving files around, loses nothing the user made.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import sqlite3
@@ -100,6 +101,102 @@ _TEMPO = TempoAnalyser.name  # its outputs are the bpm columns of analyses, not 
 
 class StoreError(LibraryError):
     """The library database cannot be opened or written (disk full, read-only, damaged)."""
+
+
+class DamagedLibrary(StoreError):
+    """The library database is damaged (SQLite reports it corrupt). What can be read is still read;
+    nothing is written into it any more, so the damage spreads no further, until
+    ``Library.rebuild()`` (``sbf rebuild``) makes a new one from it and the sample folders."""
+
+
+# SQLite's primary result codes (https://sqlite.org/rescode.html)
+_SQLITE_PERM, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_CORRUPT = 3, 8, 10, 11
+_SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 13, 14, 26
+_NO_SPACE = (_SQLITE_IOERR, _SQLITE_FULL)  # a full disk shows as either (the WAL index cannot grow: IOERR)
+_CANNOT_WRITE = (_SQLITE_PERM, _SQLITE_READONLY, _SQLITE_CANTOPEN, *_NO_SPACE)
+_DAMAGED = (_SQLITE_CORRUPT, _SQLITE_NOTADB)
+
+# What each table holds, as the user knows it: named when it is damaged.
+TABLE_WORDS = {
+    "meta": "the library's version record",
+    "files": "the list of indexed files",
+    "analyses": "the analyses of the files (their sound fingerprints and tempi)",
+    "analyser_results": "the analysers' results",
+    "user_data": "your BPM corrections, locks and favourites",
+    "recent_queries": "your recent searches",
+}
+
+
+def _code(e: sqlite3.Error) -> int:
+    return (getattr(e, "sqlite_errorcode", None) or 0) & 0xFF
+
+
+def damaged_message(path: Path, detail: object) -> str:
+    return (f"The library database {path} is damaged ({detail}). Nothing more is written into it. Rebuild it "
+            "from your sample folders with `sbf rebuild` (or Rebuild library in the app): your BPM corrections, "
+            "locks and favourites are kept as far as they can be read, and the damaged file is kept as a backup.")
+
+
+def _reading(method):
+    """``method`` of a cursor, reporting a damaged database as :class:`DamagedLibrary` (and marking the
+    connection damaged); every other error passes unchanged."""
+    def wrapped(self, *args):
+        try:
+            return method(self, *args)
+        except sqlite3.DatabaseError as e:
+            if _code(e) not in _DAMAGED:
+                raise
+            self.connection.damage = str(e)
+            raise DamagedLibrary(damaged_message(self.connection.path, e)) from e
+    return wrapped
+
+
+class _Cursor(sqlite3.Cursor):
+    """A cursor that reports a damaged database as :class:`DamagedLibrary` wherever reading meets it
+    (SQLite reads pages lazily, so a row loop can fail on its hundredth row)."""
+
+    execute = _reading(sqlite3.Cursor.execute)
+    executemany = _reading(sqlite3.Cursor.executemany)
+    fetchone = _reading(sqlite3.Cursor.fetchone)
+    fetchmany = _reading(sqlite3.Cursor.fetchmany)
+    fetchall = _reading(sqlite3.Cursor.fetchall)
+    __next__ = _reading(sqlite3.Cursor.__next__)
+
+
+class _Connection(sqlite3.Connection):
+    """A connection whose statements run on :class:`_Cursor`; ``damage`` is what SQLite said when it
+    first found the database damaged (None until then)."""
+
+    path: Path = Path()
+    damage: str | None = None
+
+    def execute(self, *args):
+        return self.cursor(_Cursor).execute(*args)
+
+    def executemany(self, *args):
+        return self.cursor(_Cursor).executemany(*args)
+
+
+def _connect(target: str | Path, path: Path, uri: bool = False) -> _Connection:
+    db = sqlite3.connect(target, timeout=30, isolation_level=None, uri=uri, factory=_Connection)
+    db.path = path
+    return db
+
+
+@dataclass(frozen=True)
+class Integrity:
+    """What a quick integrity check found (:meth:`Store.check_integrity`).
+
+    damaged : what is damaged, in the user's words (empty: nothing)
+    details : SQLite's own report, for a bug report
+    """
+
+    damaged: tuple[str, ...]
+    details: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.damaged
 
 
 @dataclass(frozen=True)
@@ -214,56 +311,141 @@ class Failure:
 
 
 class Store:
-    """Thin, typed access to the library database. One instance per thread."""
+    """Thin, typed access to the library database. One instance per thread.
+
+    A library that cannot be written (a full disk, a read-only medium or folder) opens for reading:
+    ``read_only`` says why, search works, and every write is refused with that reason. A damaged one
+    (``damage``) is read as far as it can be and never written into.
+    """
 
     def __init__(self, path: Path):
         self.path = Path(path)
+        self.read_only: str | None = None  # why this library can only be read; None: it can be written
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.executescript(_SCHEMA)  # idempotent DDL; executescript commits on its own
-            with self.transaction() as db:
-                row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-                version = SCHEMA_VERSION if row is None else int(row[0])
-                if version > SCHEMA_VERSION:
-                    raise StoreError(f"{self.path} was made by a newer version of Similar But Faster")
-                if version < 2:  # v1 had no tempo estimates: NULL until the files are analysed again
-                    for column in ("bpm REAL", "bpm_confidence REAL", "bpm_source TEXT"):
-                        db.execute(f"ALTER TABLE analyses ADD COLUMN {column}")
-                if version < 4:  # v3 kept only the winning tempo: the gate reads the estimate alone
-                    db.execute("ALTER TABLE analyses ADD COLUMN bpm_candidates BLOB")
-                if version < 5:  # v4 knew no analysers: its tempo estimates are the tempo analyser's version 1
-                    db.execute("""INSERT OR IGNORE INTO analyser_results (file_id, analyser, version, created_at)
-                                  SELECT file_id, ?, '1', created_at FROM analyses WHERE bpm_source IS NOT NULL""",
-                               (_TEMPO,))
-                if version < 6 and "tried_with" not in _columns(db, "files"):
-                    # v5 kept no decoder or model with a failure: each failed file is tried once more, then kept
-                    db.execute("ALTER TABLE files ADD COLUMN tried_with TEXT")
-                db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            self._db = _connect(self.path, self.path)
+            self._prepare()
+        except StoreError:
+            raise
+        except (sqlite3.OperationalError, OSError) as e:
+            if not (self.path.is_file() and (isinstance(e, OSError) or _code(e) in _CANNOT_WRITE)):
+                raise StoreError(f"Cannot open the library database {self.path}: {_reason(e)}") from e
+            self._open_read_only(e)
         except sqlite3.DatabaseError as e:
             raise StoreError(f"Cannot open the library database {self.path}: {e}") from e
+
+    @property
+    def damage(self) -> str | None:
+        """What SQLite said when reading first found this library damaged; None while nothing was found."""
+        return self._db.damage
+
+    def _open_read_only(self, cause: sqlite3.Error | OSError) -> None:
+        """Open for reading only, needing no free space: read-only, else immutable (no WAL index to
+        create; it reads the database file as the last writer left it)."""
+        if isinstance(getattr(self, "_db", None), sqlite3.Connection):
+            self._db.close()
+        full = isinstance(cause, sqlite3.Error) and _code(cause) in _NO_SPACE or \
+            isinstance(cause, OSError) and cause.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+        why = "the disk it is on is full" if full else "its folder cannot be written to"
+        for options in ("mode=ro", "mode=ro&immutable=1"):
+            try:
+                db = _connect(f"{self.path.absolute().as_uri()}?{options}", self.path, uri=True)
+                row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            except sqlite3.OperationalError:
+                continue
+            if row is None or int(row[0]) != SCHEMA_VERSION:
+                db.close()
+                raise StoreError(f"The library database {self.path} must be updated for this version of Similar "
+                                 f"But Faster, and {why} ({_reason(cause)}): free some space and try again")
+            self._db = db
+            self.read_only = (f"The library {self.path.parent} is open for reading only because {why} "
+                              f"({_reason(cause)}): search works, but nothing can be indexed or changed until "
+                              "there is free space (or the folder can be written to) again")
+            return
+        raise StoreError(f"Cannot open the library database {self.path}: {_reason(cause)}") from cause
+
+    def _prepare(self) -> None:
+        """WAL, the schema and its migrations: written only when the library is new or older than this code,
+        so opening a current library needs no free space."""
+        if self._db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(_SCHEMA)  # idempotent DDL (writes nothing when the tables exist); commits on its own
+        row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if row is not None and int(row[0]) == SCHEMA_VERSION:
+            return
+        with self.transaction() as db:
+            row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            version = SCHEMA_VERSION if row is None else int(row[0])
+            if version > SCHEMA_VERSION:
+                raise StoreError(f"{self.path} was made by a newer version of Similar But Faster")
+            if version < 2:  # v1 had no tempo estimates: NULL until the files are analysed again
+                for column in ("bpm REAL", "bpm_confidence REAL", "bpm_source TEXT"):
+                    db.execute(f"ALTER TABLE analyses ADD COLUMN {column}")
+            if version < 4:  # v3 kept only the winning tempo: the gate reads the estimate alone
+                db.execute("ALTER TABLE analyses ADD COLUMN bpm_candidates BLOB")
+            if version < 5:  # v4 knew no analysers: its tempo estimates are the tempo analyser's version 1
+                db.execute("""INSERT OR IGNORE INTO analyser_results (file_id, analyser, version, created_at)
+                              SELECT file_id, ?, '1', created_at FROM analyses WHERE bpm_source IS NOT NULL""",
+                           (_TEMPO,))
+            if version < 6 and "tried_with" not in _columns(db, "files"):
+                # v5 kept no decoder or model with a failure: each failed file is tried once more, then kept
+                db.execute("ALTER TABLE files ADD COLUMN tried_with TEXT")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     def close(self) -> None:
         self._db.close()
 
+    def check_writable(self) -> None:
+        """Raise :class:`StoreError` (:class:`DamagedLibrary`) now when a write would be refused."""
+        if self.read_only:
+            raise StoreError(self.read_only)
+        if self._db.damage is not None:
+            raise DamagedLibrary(damaged_message(self.path, self._db.damage))
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """All-or-nothing writes; a full disk surfaces as :class:`StoreError` and changes nothing."""
+        """All-or-nothing writes; a full disk surfaces as :class:`StoreError` and changes nothing.
+        Refused on a library open for reading only, and on a damaged one."""
+        self.check_writable()
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
             except BaseException:
-                self._db.execute("ROLLBACK")
+                _rollback(self._db)
                 raise
             self._db.execute("COMMIT")
         except sqlite3.OperationalError as e:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
+            _rollback(self._db)
+            if _code(e) in _NO_SPACE:
+                raise StoreError(f"The disk holding the library ({self.path.parent}) is full ({e}): nothing was "
+                                 "changed. Free some space and try again; a scan goes on where it stopped") from e
             raise StoreError(f"Could not write the library database ({e}); nothing was changed") from e
+
+    def check_integrity(self) -> Integrity:
+        """SQLite's quick check, and a read of every table: what is damaged, in words (seconds on a big
+        library: it reads the whole file). Found damage also refuses writes from then on."""
+        details: list[str] = []
+        try:
+            details = [r[0] for r in self._db.execute("PRAGMA quick_check(20)")]
+        except DamagedLibrary as e:
+            details = [f"the check stopped: {e.__cause__}"]
+        if details == ["ok"]:
+            details = []
+        damaged = []
+        for table, words in TABLE_WORDS.items():
+            try:
+                for _ in self._db.execute(f"SELECT * FROM {table}"):  # noqa: S608 (our own table names)
+                    pass
+            except DamagedLibrary:
+                damaged.append(words)
+        if details and not damaged:
+            damaged.append("the database's lookup indexes (the data itself reads)")
+        if damaged and self._db.damage is None:
+            self._db.damage = "; ".join(details) or "unreadable pages"
+        return Integrity(tuple(damaged), tuple(details))
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -533,6 +715,118 @@ class Store:
                 (rec.content_hash, int(favourite)),
             )
         return True
+
+
+# The tables a rebuild copies, parents first (analyses and results need their file's row).
+_SALVAGED = ("files", "analyses", "analyser_results", "user_data", "recent_queries")
+_SALVAGE_CHUNK = 256  # rowids read at once past damage; a chunk that fails is halved down to single rows
+
+
+@dataclass(frozen=True)
+class Salvaged:
+    """What a rebuild could read from a damaged library: rows kept per table, and the sample folders."""
+
+    kept: dict[str, int]
+    folders: tuple[str, ...]
+
+
+def salvage(damaged: Path, into: Path) -> Salvaged:
+    """Copy every row that can still be read from the damaged database ``damaged`` into a new library
+    database at ``into`` (which must not exist), checking each: an analysis whose arrays do not have the
+    size its shape says, or a row whose file row was lost, is left out (the next scan analyses that file
+    again). ``damaged`` is only read."""
+    target = Store(into)
+    kept = dict.fromkeys(_SALVAGED, 0)
+    try:
+        source = _connect(f"{Path(damaged).absolute().as_uri()}?mode=ro", Path(damaged), uri=True)
+        source.execute("SELECT 1 FROM sqlite_master").fetchone()
+    except (DamagedLibrary, sqlite3.DatabaseError):  # not even its list of tables: nothing to keep
+        target.close()
+        return Salvaged(kept, ())
+    try:
+        with target.transaction() as db:
+            for table in _SALVAGED:
+                columns = _common_columns(source, db, table)
+                if not columns:
+                    continue
+                insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+                for row in _readable_rows(source, table, columns):
+                    if table == "analyses" and not _whole_analysis(dict(zip(columns, row))):
+                        continue
+                    try:
+                        db.execute(insert, row)
+                    except sqlite3.IntegrityError:  # its file's row was lost, or a value damaged out of range
+                        continue
+                    kept[table] += 1
+        folders = tuple(target.roots())
+        # One file, whole: the WAL is folded in and dropped, so the database can be moved into place alone.
+        target._db.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        source.close()
+        target.close()
+    return Salvaged(kept, folders)
+
+
+def _common_columns(source: sqlite3.Connection, target: sqlite3.Connection, table: str) -> list[str]:
+    def columns(db):
+        try:
+            return [r[1] for r in db.execute(f"PRAGMA table_info({table})")]
+        except DamagedLibrary:
+            return []
+    theirs = set(columns(source))
+    return [c for c in columns(target) if c in theirs]
+
+
+def _readable_rows(db: sqlite3.Connection, table: str, columns: list[str]) -> Iterator[tuple]:
+    """Every row of ``table`` that can be read: in one pass while that works, then past the damage by
+    ranges of rowids, halving a range that fails until the unreadable rows alone are left out."""
+    listed = ", ".join(columns)
+    last = 0
+    try:
+        for rowid, *row in db.execute(f"SELECT rowid, {listed} FROM {table} ORDER BY rowid"):
+            last = rowid
+            yield tuple(row)
+        return
+    except DamagedLibrary:
+        pass
+    try:
+        top = db.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0] or 0
+    except DamagedLibrary:  # the way to the last row is damaged too: keep what was read
+        return
+    pending = [(start, min(start + _SALVAGE_CHUNK - 1, top)) for start in range(last + 1, top + 1, _SALVAGE_CHUNK)]
+    pending.reverse()
+    while pending:
+        lo, hi = pending.pop()
+        try:
+            rows = db.execute(f"SELECT {listed} FROM {table} WHERE rowid BETWEEN ? AND ? ORDER BY rowid",
+                              (lo, hi)).fetchall()
+        except DamagedLibrary:
+            if lo < hi:
+                mid = (lo + hi) // 2
+                pending += [(mid + 1, hi), (lo, mid)]
+            continue
+        yield from rows
+
+
+def _whole_analysis(row: dict) -> bool:
+    """An analysis row whose arrays have the sizes its shape says (damage can leave a row readable but wrong)."""
+    patches, block, n, dim = row.get("patches"), row.get("tempo_block"), row.get("n_patches"), row.get("dim")
+    return (isinstance(patches, bytes) and isinstance(block, bytes) and isinstance(n, int) and isinstance(dim, int)
+            and n > 0 and dim > 0 and len(patches) == 4 * n * dim and len(block) > 0 and len(block) % 4 == 0)
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    """Undo an open transaction; a rollback that fails too (the disk gone) leaves it to SQLite, which
+    rolls back on the next open."""
+    try:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+    except sqlite3.Error:
+        pass
+
+
+def _reason(e: BaseException) -> str:
+    return e.strerror or str(e) if isinstance(e, OSError) else str(e)
 
 
 def _pairs(pairs) -> bytes:
