@@ -17,7 +17,7 @@ from PySide6.QtCore import Signal
 
 from engine.analysis.embedding import MusicnnEmbedder
 from engine.library.facade import Library
-from engine.library.scan import ScanError, ScanEvent
+from engine.library.scan import FolderOffline, ScanError, ScanEvent
 from engine.library.store import DamagedLibrary
 from desktop.jobs import Job, Worker
 from desktop.messages import IndexOutcome
@@ -75,9 +75,12 @@ class IndexWorker(Worker):
     def _index(self, library_dir: str, folders: tuple[str, ...], retry_failed: bool = False) -> Iterator[ScanEvent]:
         lib = self._library_at(library_dir)
         runs = [lib.retry_failed(self.workers)] if retry_failed else [lib.index(f, workers=self.workers) for f in folders]
+        offline = []
         for events in runs:
             try:
                 yield from events
+            except FolderOffline as e:  # an unplugged drive: said at the end, the other folders indexed
+                offline.append(str(e))
             except OSError as e:  # a folder that cannot be read
                 raise ScanError(str(e)) from e
             except DamagedLibrary as e:
@@ -85,6 +88,8 @@ class IndexWorker(Worker):
                 raise
             finally:
                 events.close()  # commits what was analysed before a cancel
+        if offline:
+            raise FolderOffline(" ".join(offline))
 
     def _library_at(self, library_dir: str) -> Library:
         if self._library is None or self._library.library_dir != Path(library_dir).expanduser():

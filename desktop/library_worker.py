@@ -15,7 +15,6 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal, SignalInstance
 
-from engine.analysis.embedding import MusicnnEmbedder
 from engine.config import DESKTOP, DesktopConfig
 from engine.errors import SbfError
 from engine.library.facade import Library, rebuild_library
@@ -45,6 +44,7 @@ class LibraryWorker(Worker):
     tempo_corrected = Signal(TempoState)  # after a correction, lock or reset (the next search uses it)
     recent_ready = Signal(tuple)  # the library's recent queries (RecentQuery), newest first
     problem = Signal(str)  # a message for the status bar
+    folder_removed = Signal(object)  # after remove_folder(): the engine's FolderRemoved
     damaged = Signal(str)  # the library's database is damaged (the message says so): offer to rebuild it
     rebuilt = Signal(object)  # after rebuild(): the engine's Rebuilt, or why it could not be done (str)
 
@@ -92,6 +92,11 @@ class LibraryWorker(Worker):
         """Rebuild the damaged library in ``library_dir`` (engine.library.facade.rebuild_library) and open
         the new one; ``rebuilt`` follows. No other lane may hold the library open meanwhile."""
         self._submit(partial(self._rebuild, library_dir), self.rebuilt.emit, self.rebuilt.emit)
+
+    def remove_folder(self, folder: str) -> None:
+        """Take an added folder out of the library (Library.remove_folder): ``folder_removed``, or
+        ``problem`` saying why not."""
+        self._submit(partial(self._remove_folder, folder), _unless_none(self.folder_removed))
 
     def _submit(self, work: Callable[[], object], answer: Callable[[object], None] | None = None,
                 failed: Callable[[str], None] | None = None, mailbox: str | None = None) -> None:
@@ -159,9 +164,14 @@ class LibraryWorker(Worker):
         lib = self._library
         if lib is None:
             return None
-        tracks, failed, info = lib.store.tracks(MusicnnEmbedder.id, MusicnnEmbedder.version), lib.failed(), lib.info()
+        tracks, failed, info = lib.tracks(), lib.failed(), lib.info()  # tracks of offline folders marked offline
         watch = folders_to_watch(info.folders, ((f.path, f.root) for f in [*tracks, *failed]))
         return Catalog(tuple(tracks), tuple(failed), info, self._listed.rows(tracks), watch)
+
+    def _remove_folder(self, folder: str) -> object:
+        if self._library is None:
+            return None
+        return self._library.remove_folder(folder)
 
     def _set_favourite(self, path: str, favourite: bool) -> None:
         if self._library is None:

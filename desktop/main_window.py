@@ -10,18 +10,21 @@ window stays usable.
 
 from __future__ import annotations
 
+import os
 import time
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent
-from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QSplitter, QTabWidget, QToolBar, QToolButton,
+from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QSplitter, QTabWidget, QToolBar, QToolButton,
                                QVBoxLayout, QWidget)
 
 from engine.config import DEMO_DIR
 from engine.config import DESKTOP, DesktopConfig
 from engine.library.facade import default_library_dir
 from engine.audio.stretched import default_cache_dir
+from engine.audio.paths import shown
 from engine.library.scan import ScanEvent
 from engine.search.session import DEFAULT_WINDOW, MODES
 from engine.library.store import RecentQuery
@@ -31,7 +34,7 @@ from desktop.audio.player import AudioPlayer
 from desktop.audio.stretch_renderer import StretchRenderer
 from desktop.audio.tempo_lock import TempoLock
 from desktop.folder_watcher import FolderWatcher
-from desktop.formatting import bpm_text
+from desktop.formatting import bpm_text, file_name
 from desktop.index_worker import IndexWorker
 from desktop.latency import prepare_process
 from desktop.library_worker import LibraryWorker
@@ -80,6 +83,7 @@ class MainWindow(QMainWindow):
         self._home_dir = Path(library_dir).expanduser()
         self._library_dir = self._home_dir
         self._folders: tuple[str, ...] = ()
+        self._offline: dict[str, str] = {}  # the library's folders that are offline now, each with the reason
         self._query: str | None = None
         self._bpm_window: float | None | str = DEFAULT_WINDOW  # "at this tempo"'s gate, as widened for this query
         self._awaiting_bpm = False  # the query came from outside: its tempo is known after the first answer
@@ -141,6 +145,13 @@ class MainWindow(QMainWindow):
         self.home_action = QAction("My library", self, triggered=lambda: self.open_library(self._home_dir))
         for action in (self.add_folder_action, self.rescan_action, self.demo_action, self.home_action):
             toolbar.addAction(action)
+        self.remove_menu = QMenu(self)  # the library's folders, each to remove on purpose
+        self.remove_button = QToolButton(text="Remove folder", toolTip="Take a folder out of the library (your BPM "
+                                         "corrections and favourites are kept, should it come back)")
+        self.remove_button.setMenu(self.remove_menu)
+        self.remove_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.remove_button.setEnabled(False)
+        toolbar.addWidget(self.remove_button)
         # Shown only once the library's database is found damaged (nothing more is written into it then).
         self.rebuild_action = QAction("Rebuild library", self, triggered=self.rebuild_library,
                                       toolTip="Rebuild the damaged library from your sample folders, keeping your "
@@ -195,6 +206,7 @@ class MainWindow(QMainWindow):
         self.library_worker.tempo_corrected.connect(self._tempo_corrected)
         self.library_worker.recent_ready.connect(self._show_recent)
         self.library_worker.problem.connect(status)
+        self.library_worker.folder_removed.connect(self._folder_removed)
         self.library_worker.damaged.connect(self._library_damaged)
         self.library_worker.rebuilt.connect(self._rebuilt)
         self.index_worker.damaged.connect(self._library_damaged)
@@ -331,6 +343,8 @@ class MainWindow(QMainWindow):
         if Path(catalog.info.library_dir) != self._library_dir:
             return  # the library that was open before a switch
         self._folders = tuple(catalog.info.folders)
+        self._offline = dict(catalog.info.offline)
+        self._list_removable(self._folders)
         self.watcher.watch(self._folders, catalog.watch_dirs)
         self.track_table.apply(catalog.rows)
         self.errors_panel.set_failed(catalog.failed)
@@ -340,8 +354,47 @@ class MainWindow(QMainWindow):
         self.banner.setVisible(not (catalog.tracks or catalog.failed or self._indexing))
         sounds = f"{info.files_ok} sounds, {info.total_seconds / 60:.1f} min of audio, in {len(info.folders)} folder(s)"
         failed = f"; {info.files_failed} could not be read" if info.files_failed else ""
-        self.summary.setText(sounds + failed if info.files_ok or info.files_failed else "No sounds yet")
+        offline = f"; {len(info.offline)} folder(s) offline, greyed out" if info.offline else ""
+        self.summary.setText(sounds + failed + offline if info.files_ok or info.files_failed else "No sounds yet")
         self.catalog_shown.emit(catalog)
+
+    def _list_removable(self, folders: tuple[str, ...]) -> None:
+        self.remove_menu.clear()
+        for folder in folders:
+            label = shown(folder) + ("  (offline)" if folder in self._offline else "")
+            self.remove_menu.addAction(label).triggered.connect(partial(self._confirm_remove, folder))
+        self.remove_button.setEnabled(bool(folders))
+
+    def _confirm_remove(self, folder: str) -> None:
+        answer = QMessageBox.question(
+            self, "Remove folder",
+            f"Take {shown(folder)} out of the library?\n\nIts files leave the library (nothing is deleted from "
+            "the disk). Your BPM corrections, locks and favourites are kept, should they be added again.")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.remove_folder(folder)
+
+    def remove_folder(self, folder: str) -> None:
+        """Take ``folder`` out of the library, on purpose (an offline one too); the list follows."""
+        if self._indexing:
+            self.statusBar().showMessage("Wait for indexing to finish (or cancel it) before removing a folder.")
+            return
+        self.library_worker.remove_folder(folder)
+
+    def _folder_removed(self, done) -> None:
+        if done.inside is not None:
+            self.statusBar().showMessage(f"{shown(done.folder)} lies inside {shown(done.inside)}, which stays in "
+                                         "the library with its files.")
+        else:
+            self.statusBar().showMessage(f"Removed {shown(done.folder)} from the library ({done.files} files); "
+                                         "their corrections and favourites are kept.")
+        self.library_worker.refresh()
+
+    def offline_reason(self, path: str) -> str | None:
+        """Why ``path`` cannot be played now (its folder is offline), None when it can be."""
+        for root, why in self._offline.items():
+            if path.startswith(root.rstrip(os.sep) + os.sep):
+                return f"{file_name(path)} cannot be played: its folder {shown(root)} is offline, {why}."
+        return None
 
     # --- query and results ----------------------------------------------------------------------
 
@@ -492,6 +545,10 @@ class MainWindow(QMainWindow):
     def _preview(self, path: str, start: float = 0.0) -> None:
         """Play at the tempo lock's ratio: from the stretched copy made for dragging when there is one,
         so that the audio thread does not stretch the same sound a second time."""
+        offline = self.offline_reason(path)
+        if offline is not None:  # greyed out in the lists: said, not tried
+            self.statusBar().showMessage(offline)
+            return
         self.player.play(path, self.tempo_lock.tau_for(path), start, self.tempo_lock.copy_of(path))
 
     def _playback_started(self, playback: Playback) -> None:

@@ -73,6 +73,11 @@ def cmd_index(lib: Library, args) -> int:
     started = time.monotonic()
     try:
         for ev in events:
+            if ev.outcome == "waiting":  # another scan holds the library: said once, then it waits
+                if not counts["waiting"]:
+                    print(ev.reason, file=sys.stderr)
+                counts["waiting"] = 1
+                continue
             counts[ev.outcome] += 1
             if ev.outcome == "failed":
                 failures.append((ev.path, ev.reason or "unknown error"))
@@ -113,7 +118,8 @@ def cmd_search(lib: Library, args) -> int:
         print(f"{session.window.message()}: widen the window with --bpm-window, or turn it off with "
               "--bpm-window 0.", file=sys.stderr)
     if args.json:
-        print(json.dumps([asdict(r) for r in results], indent=2))
+        # "offline": true only on a file whose folder is offline, so the output is as it was otherwise
+        print(json.dumps([{k: v for k, v in asdict(r).items() if k != "offline" or v} for r in results], indent=2))
         return 0
     if not results and session.window is None:
         print("No results: index a folder first (sbf index DIR).")
@@ -121,7 +127,8 @@ def cmd_search(lib: Library, args) -> int:
         bpm = f"{r.bpm:6.1f} BPM" if r.bpm is not None else "  no tempo"
         off = f" ({(r.bpm / args.bpm - 1) * 100:+5.1f}%)" if args.bpm and r.bpm else ""
         at = f"  matches at {r.tau:.2f}x" if mode == "contour" else ""
-        print(f"{rank:3d}. {r.score:.3f}  {bpm}{off}{at}  {r.path}")
+        offline = "  (offline: its folder is not there)" if r.offline else ""
+        print(f"{rank:3d}. {r.score:.3f}  {bpm}{off}{at}  {r.path}{offline}")
     return 0
 
 
@@ -148,7 +155,8 @@ def cmd_info(lib: Library, args) -> int:
         print(f"Files:    {info.files_ok} indexed ({info.total_seconds / 60:.1f} min of audio), "
               f"{info.files_failed} failed")
         for folder in info.folders:
-            print(f"Folder:   {folder}")
+            offline = f"  (offline: {info.offline[folder]})" if folder in info.offline else ""
+            print(f"Folder:   {folder}{offline}")
     if integrity.ok:
         print("Database: intact (quick check)")
     else:
@@ -191,6 +199,20 @@ def cmd_rebuild(lib: Library | None, args) -> int:
     finally:
         if opened_here:
             lib.close()
+    return 0
+
+
+def cmd_remove(lib: Library, args) -> int:
+    """Take an added folder out of the library on purpose (an offline one too)."""
+    done = lib.remove_folder(args.folder)
+    if args.json:
+        print(json.dumps(asdict(done), indent=2))
+    elif done.inside is not None:
+        print(f"{done.folder} is no longer listed on its own. It lies inside {done.inside}, which stays in the "
+              "library, and so do its files.")
+    else:
+        print(f"Removed {done.folder} from the library: {done.files} files. Their BPM corrections, locks and "
+              "favourites are kept, should they be added again.")
     return 0
 
 
@@ -490,11 +512,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"analysis processes for the scan that follows, 1 to {MAX_WORKERS}")
     p.set_defaults(run=cmd_rebuild)
     sub.add_parser("failed", parents=[common], help="files that could not be analysed, and why").set_defaults(run=cmd_failed)
+    p = sub.add_parser("remove", parents=[common], help="take a sample folder out of the library (your BPM "
+                       "corrections and favourites are kept, should its files come back)")
+    p.add_argument("folder")
+    p.set_defaults(run=cmd_remove)
     return parser
+
+
+def _print_file_names_whole() -> None:
+    """A file name that is not UTF-8 (a Latin-1 name from an old archive) is printed as the bytes it is,
+    as ls does: the terminal shows a replacement character, and a pipe gets a path that opens the file.
+    (Python would otherwise stop at it with UnicodeEncodeError.)"""
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None and getattr(sys.stdout, "errors", None) == "strict":
+        reconfigure(errors="surrogateescape")
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    _print_file_names_whole()
     if argv[:1] == ["gui"]:
         return run_gui(argv[1:])
     args = build_parser().parse_args(argv)

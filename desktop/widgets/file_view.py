@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QAbstractProxyModel, QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from desktop.file_drag import URI_LIST, DragFile, as_is, drag_mime_data
@@ -21,11 +21,14 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 2  # a value that sorts right (numbers as
 DISPLAY_ROLE = Qt.ItemDataRole.DisplayRole
 TOOLTIP_ROLE = Qt.ItemDataRole.ToolTipRole
 ALIGNMENT_ROLE = Qt.ItemDataRole.TextAlignmentRole
+FOREGROUND_ROLE = Qt.ItemDataRole.ForegroundRole
+OFFLINE_COLOUR = QColor(128, 128, 128)  # a file whose folder is offline (its drive unplugged): greyed out
 RIGHT_ALIGNED = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
-SERVED_ROLES = frozenset((DISPLAY_ROLE, TOOLTIP_ROLE, ALIGNMENT_ROLE, PATH_ROLE, SORT_ROLE))  # the rest: None
+SERVED_ROLES = frozenset((DISPLAY_ROLE, TOOLTIP_ROLE, ALIGNMENT_ROLE, PATH_ROLE, SORT_ROLE, FOREGROUND_ROLE))  # the rest: None
 
 AnyIndex = QModelIndex | QPersistentModelIndex
+OFFLINE_TIP = "Its folder is offline (a drive unplugged?): it cannot be played until it is back."
 
 
 class FileTableModel(QAbstractTableModel):
@@ -56,7 +59,15 @@ class FileTableModel(QAbstractTableModel):
             return self._text[row][col]
         if role == PATH_ROLE:
             return self._items[row].path
+        if role == FOREGROUND_ROLE:
+            return OFFLINE_COLOUR if self.offline(row) else None
+        if role == TOOLTIP_ROLE and self.offline(row):
+            return f"{self._text[row][col]}\n{OFFLINE_TIP}"
         return self._cell(row, col, role)
+
+    def offline(self, row: int) -> bool:
+        """The row's file lies in a folder that is offline (its drive unplugged): it cannot be played."""
+        return getattr(self._items[row], "offline", False)
 
     def _cell(self, row: int, col: int, role: int):
         """The tooltip, alignment and sort roles of a cell (subclasses); None: Qt's default."""
@@ -86,8 +97,10 @@ class FileTableModel(QAbstractTableModel):
 class FileView(QTableView):
     """Row-wise, single selection, drag-only view of a :class:`FileTableModel` (or a proxy of one)."""
 
-    play_requested = Signal(str)  # Space
-    path_activated = Signal(str)  # Enter or double-click
+    # The row's path, as the library has it: Signal(object), since Qt's text would drop a byte of a
+    # file name that is not UTF-8 (an old archive's Latin-1 name) and then name no file.
+    play_requested = Signal(object)  # Space
+    path_activated = Signal(object)  # Enter or double-click
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -107,8 +120,18 @@ class FileView(QTableView):
         self.doubleClicked.connect(lambda index: self._emit_path(self.path_activated, index))
 
     def current_path(self) -> str | None:
-        index = self.currentIndex()
-        return index.data(PATH_ROLE) if index.isValid() else None
+        return self.path_of(self.currentIndex())
+
+    def path_of(self, index: AnyIndex) -> str | None:
+        """The path of the row at ``index`` (of this view's model, or a proxy of it), from the model
+        itself: through Qt (``PATH_ROLE``) a file name that is not UTF-8 would lose a byte."""
+        if not index.isValid():
+            return None
+        model = index.model()
+        while isinstance(model, QAbstractProxyModel):
+            index = model.mapToSource(index)
+            model = model.sourceModel()
+        return model.path_at(index.row())
 
     def stretch_column(self, column: int) -> None:
         """Give ``column`` the spare width; the others fit their contents, as far as the rows on
@@ -127,7 +150,6 @@ class FileView(QTableView):
         else:
             super().keyPressEvent(event)
 
-    @staticmethod
-    def _emit_path(signal, index: QModelIndex) -> None:
+    def _emit_path(self, signal, index: QModelIndex) -> None:
         if index.isValid():
-            signal.emit(index.data(PATH_ROLE))
+            signal.emit(self.path_of(index))

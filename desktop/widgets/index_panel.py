@@ -8,6 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from engine.library.scan import ScanEvent
+from desktop.formatting import file_name
 from desktop.messages import IndexOutcome
 
 
@@ -38,9 +39,13 @@ class IndexPanel(QWidget):
         self.show()
 
     def show_progress(self, event: ScanEvent) -> None:
+        if event.outcome == "waiting":  # another indexing run holds the library
+            self.bar.setRange(0, 0)
+            self.label.setText(event.reason or "Waiting…")
+            return
         self.bar.setRange(0, max(event.total, 1))
         self.bar.setValue(event.done)
-        self.label.setText(f"Indexing {event.done}/{event.total}: {Path(event.path).name}")
+        self.label.setText(f"Indexing {event.done}/{event.total}: {file_name(event.path)}")
 
     def finish(self, _outcome: IndexOutcome) -> None:
         self.hide()

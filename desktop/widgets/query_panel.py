@@ -6,17 +6,16 @@ Files dropped here become the query, and the query's name drags out as the file 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QDrag, QDragEnterEvent, QDropEvent, QFont, QMouseEvent
 from PySide6.QtWidgets import QApplication, QCheckBox, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from engine.audio.decode import format_duration
+from engine.audio.paths import shown
 from engine.library.store import Track
 from engine.library.tempo_state import TempoState
 from desktop.file_drag import DragFile, as_is, drag_mime_data, dropped_audio_file
-from desktop.formatting import bpm_text
+from desktop.formatting import bpm_text, file_name
 from desktop.messages import TempoChange
 from desktop.widgets.tempo_editor import TempoEditor
 from desktop.widgets.tempo_knob import TempoKnob
@@ -59,7 +58,7 @@ class QueryPanel(QFrame):
     """Name (drag it out), tempo and length of the query, its BPM correction, its waveform (click to
     play from there), Play and the tempo-locked switch, over the :class:`TempoKnob`."""
 
-    file_dropped = Signal(str)
+    file_dropped = Signal(object)  # the path, whole (see FileView)
     tempo_change_requested = Signal(TempoChange)
     seek_requested = Signal(float)  # seconds into the query
     play_clicked = Signal()
@@ -110,8 +109,8 @@ class QueryPanel(QFrame):
         """Show ``path`` as the query; ``track`` is its library entry (None: a file from outside,
         whose tempo is known only once it has been analysed). At a tempo, the knob keeps that tempo."""
         self.name.path = path
-        self.name.setText(Path(path).name)
-        self.name.setToolTip(f"{path}\nDrag this into your DAW or a folder")
+        self.name.setText(file_name(path))
+        self.name.setToolTip(f"{shown(path)}\nDrag this into your DAW or a folder")
         self._track, self._tempo = track, None
         self.tempo_editor.show_state(None)  # until the library tells the file's tempo state
         self.waveform.set_path(path)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.library.facade import SearchResult
-from desktop.formatting import bpm_text, ratio_text
+from desktop.formatting import bpm_text, file_name, ratio_text
 from desktop.messages import SearchAnswer
 from desktop.widgets.bpm_window_bar import BpmWindowBar
 from desktop.widgets.file_view import ALIGNMENT_ROLE, RIGHT_ALIGNED, TOOLTIP_ROLE, FileTableModel, FileView
@@ -46,7 +45,7 @@ class ResultsModel(FileTableModel):
 
     def _texts(self, row: int, r: SearchResult) -> tuple[str, ...]:
         """The row as shown, column by column."""
-        return str(row + 1), Path(r.path).name, f"{r.score:.3f}", bpm_text(r.bpm), self._tempo_fit(r)
+        return str(row + 1), file_name(r.path), f"{r.score:.3f}", bpm_text(r.bpm), self._tempo_fit(r)
 
     def _tempo_fit(self, r: SearchResult) -> str:
         """How the result's tempo relates to the search: its distance from the knob's tempo ("at this
@@ -77,8 +76,8 @@ class ResultsView(QWidget):
     """A one-line summary over the ranked list, and a notice when the BPM window holds too few files;
     rows drag out as files, Space previews, Enter makes a result the query."""
 
-    play_requested = Signal(str)
-    query_requested = Signal(str)
+    play_requested = Signal(object)  # paths as objects: see FileView
+    query_requested = Signal(object)
     widen_requested = Signal(object)  # BpmWindowBar.widen_requested: the next window, percent; None: any tempo
 
     def __init__(self, parent=None) -> None:
@@ -115,7 +114,7 @@ class ResultsView(QWidget):
 
 
 def _summary(answer: SearchAnswer) -> str:
-    req, name, window = answer.request, Path(answer.request.path).name, answer.window
+    req, name, window = answer.request, file_name(answer.request.path), answer.window
     if not answer.results and window is None:
         return f"Nothing else in the library yet to compare {name} with."
     if req.mode == "target":

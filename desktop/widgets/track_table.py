@@ -6,7 +6,6 @@ from __future__ import annotations
 import operator
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
@@ -14,9 +13,9 @@ from PySide6.QtWidgets import QAbstractItemView, QDoubleSpinBox, QHBoxLayout, QL
 from engine.audio.decode import format_duration
 from engine.config import TEMPO
 from engine.library.store import Track
-from desktop.formatting import bpm_text, folder_text
+from desktop.formatting import bpm_text, file_name, folder_text
 from desktop.messages import ListedRow, TrackRows
-from desktop.widgets.file_view import ALIGNMENT_ROLE, PATH_ROLE, RIGHT_ALIGNED, TOOLTIP_ROLE, FileTableModel, FileView
+from desktop.widgets.file_view import ALIGNMENT_ROLE, RIGHT_ALIGNED, TOOLTIP_ROLE, FileTableModel, FileView
 
 FAVOURITE, NAME, FOLDER, BPM, SOURCE, LENGTH, KIND = range(7)
 _NUMERIC = (BPM, LENGTH)
@@ -168,7 +167,7 @@ def row_texts(t: Track) -> tuple[str, ...]:
     """The row as shown, column by column."""
     return (
         "★" if t.favourite else "☆",
-        Path(t.path).name,
+        file_name(t.path),
         folder_text(t.path, t.root),
         bpm_text(t.bpm),
         (t.bpm_source or "") if t.bpm is not None else "",  # a one-shot's "none (one-shot)" is the Type column's
@@ -323,9 +322,9 @@ class TrackTable(QWidget):
     favourite.
     """
 
-    current_changed = Signal(str)
-    play_requested = Signal(str)
-    favourite_toggled = Signal(str, bool)
+    current_changed = Signal(object)  # paths as objects: see FileView
+    play_requested = Signal(object)
+    favourite_toggled = Signal(object, bool)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -393,7 +392,7 @@ class TrackTable(QWidget):
 
     def _current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid() and not self._restoring:
-            self.current_changed.emit(current.data(PATH_ROLE))
+            self.current_changed.emit(self.view.path_of(current))
 
     def _clicked(self, index: QModelIndex) -> None:
         if index.column() != FAVOURITE:

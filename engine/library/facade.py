@@ -18,7 +18,7 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -29,10 +29,12 @@ from engine.analysis.pipeline import analyse_file
 from engine.config import APP_NAME, SEARCH, SearchConfig
 from engine.analysis.embedding import Embedder, MusicnnEmbedder
 from engine.models.track_space import TrackSpace
-from engine.library.scan import ScanError, ScanEvent, Scanner
+from engine.library.scan import ScanError, ScanEvent, Scanner, folder_offline, index_lock
 from engine.search.session import DEFAULT_WINDOW, Found, Query, SearchResult, SearchSession, merged_neighbours
 from engine.library.store import (FileRecord, Integrity, RecentQuery, Store, StoredAnalysis, StoreError, TempoRecord,
                                   salvage)
+from engine.library.store import Track
+from engine.errors import LibraryError
 from engine.library.tempo_state import TempoCorrectionError, TempoState, corrected_bpm
 from engine.search.tempo_gate import TempoGate
 from engine.models.translation import DEFAULT_PATH as SHIPPED_TRANSLATOR
@@ -119,6 +121,20 @@ class LibraryInfo:
     model: str
     track_space: str  # which calibration the library's vectors are derived with (TrackSpace.identity)
     read_only: str | None = None  # why the library can only be read (a full disk); None: it can be written
+    offline: dict[str, str] = field(default_factory=dict)  # the folders offline now, each with the reason
+
+
+@dataclass(frozen=True)
+class FolderRemoved:
+    """What :meth:`Library.remove_folder` did.
+
+    files : the files that left the library with the folder
+    inside : the added folder that holds this one, when there is one: its files stay, as that folder's
+    """
+
+    folder: str
+    files: int
+    inside: str | None = None
 
 
 class Library:
@@ -297,8 +313,13 @@ class Library:
         """Merge the neighbours of several translated queries (M, D), one per tau (M,): see
         :func:`engine.search.session.merged_neighbours`."""
         current = self._current_index()
-        return merged_neighbours(current.index, current.gate, current.paths, current.bpms, vectors, taus, k,
-                                 exclude, window, cfg)
+        found = merged_neighbours(current.index, current.gate, current.paths, current.bpms, vectors, taus, k,
+                                  exclude, window, cfg)
+        offline = tuple(root.rstrip(os.sep) + os.sep for root in self.offline_folders())
+        if offline and any(r.path.startswith(offline) for r in found.results):  # listed, marked: not playable now
+            found = dataclasses.replace(found, results=[dataclasses.replace(r, offline=r.path.startswith(offline))
+                                                        for r in found.results])
+        return found
 
     def _current_index(self) -> SearchIndex:
         """The search index for the current analyses: kept in memory, and for large libraries cached
@@ -375,7 +396,7 @@ class Library:
         model_id, version = self._model()
         return LibraryInfo(str(self.library_dir), self.store.roots(), counts.get("ok", 0), counts.get("failed", 0),
                            self.store.total_duration(), f"{model_id}/{version}", self.space.identity,
-                           self.store.read_only)
+                           self.store.read_only, offline=self.offline_folders())
 
     def check_integrity(self) -> Integrity:
         """A quick integrity check of the database: what is damaged, in words (``sbf info``). Reads the
@@ -394,6 +415,46 @@ class Library:
 
     def failed(self) -> list[FileRecord]:
         return self.store.files(status="failed")
+
+    # --- folders: offline, and removed on purpose -------------------------------------------------
+
+    def offline_folders(self) -> dict[str, str]:
+        """The added folders that are offline now, each with the reason: not there, empty or unreadable,
+        as an unplugged drive leaves its mount point. Their files stay in the library, marked offline
+        (:meth:`tracks`, search results), and cannot be played until the folder is back."""
+        return {root: why for root in self.store.roots() if (why := folder_offline(root)) is not None}
+
+    def tracks(self) -> list[Track]:
+        """Every analysed file as the track list shows it, those of offline folders marked ``offline``."""
+        tracks = self.store.tracks(*self._model())
+        offline = self.offline_folders()
+        return [dataclasses.replace(t, offline=True) if t.root in offline else t for t in tracks] if offline else tracks
+
+    def remove_folder(self, folder: str | Path) -> FolderRemoved:
+        """Take an added folder out of the library, on purpose (an offline one too: a drive gone for good).
+
+        Its files go, with their analyses and failures; what the user made of them (BPM corrections,
+        locks, favourites) is kept by content hash, so a file added again, here or elsewhere, has it
+        back. A folder inside another added folder only stops being listed: its files stay, as the outer
+        folder's. Refused while a scan runs on this library.
+        """
+        roots = self.store.roots()
+        given = Path(folder).expanduser()
+        root = next((r for r in (str(given.resolve()), str(given.absolute()).rstrip(os.sep) or os.sep) if r in roots),
+                    None)
+        if root is None:
+            listed = "; ".join(roots) if roots else "none yet"
+            raise LibraryError(f"{folder} is not a folder of this library (its folders: {listed})")
+        lock = index_lock(self.library_dir)
+        if not lock.acquire():
+            raise LibraryError(f"Indexing is running on this library: remove {folder} once it has finished "
+                               "(or cancel it).")
+        try:
+            files, inside = self.store.remove_root(root)
+        finally:
+            lock.release()
+        self._index = None
+        return FolderRemoved(root, files, inside)
 
     # --- tempo translation ---------------------------------------------------------------------
 

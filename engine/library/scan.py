@@ -5,8 +5,14 @@ simply stopping iteration. It
 
 - skips files whose size and modification time are unchanged and whose analysis is current;
 - recognises renamed or moved files by content hash and keeps their analysis (no re-embedding);
-- removes files that are gone, but only when their folder is still there (an unplugged drive must
-  not wipe a library);
+- removes files that are gone, but only when their folder is there, readable and not empty: a folder
+  that vanished, or is suddenly empty or unreadable (an unplugged drive, its mount point left empty)
+  is *offline* (:class:`FolderOffline`), and nothing of it is removed;
+- lists what it cannot look at with the reason (a folder it cannot read, a link that leads nowhere or
+  in a loop), keeping the files it knew there;
+- analyses a file once whichever added folders overlap (a folder inside another one reuses its rows),
+  and runs one scan of a library at a time: a second one waits for the first (an exclusive lock file
+  in the library folder);
 - decodes and embeds the rest in one single-threaded worker process per core (decode, mel and
   network of one file overlap with those of another) and runs every registered analyser on them
   (engine/analysis/registry.py);
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import ctypes
+import errno
 import logging
 import multiprocessing
 import os
@@ -32,7 +39,7 @@ import sys
 import threading
 import time
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from threadpoolctl import threadpool_limits
@@ -42,6 +49,7 @@ from engine.analysis.embedding import Embedder
 from engine.analysis.pipeline import FileResults, analyse_again, analyse_new, model_key
 from engine.analysis.registry import registered
 from engine.audio.decode import AUDIO_EXTENSIONS, DECODER_VERSION, AudioError, FileVanished, content_hash
+from engine.audio.paths import shown
 from engine.config import INFERENCE
 from engine.errors import LibraryError
 from engine.library.store import Failure, FileRecord, NewAnalysis, Store
@@ -55,6 +63,11 @@ EDITED = "it kept changing while it was being analysed: it will be analysed at t
 NO_WORKERS = ("The analysis processes could not start, so this scan runs in one process (slower). In a script, "
               "put the code that indexes under  if __name__ == \"__main__\":  to use every core.")
 
+LOCK_NAME = "indexing.lock"  # in the library folder: held by the one scan running on the library
+LOCK_POLL_SECONDS = 0.5  # a scan waiting for another one tries again, and reports that it waits, this often
+WAITING = "Another indexing run is using this library; waiting…"
+EMPTY = "it is empty (is its drive mounted?)"  # an added folder with nothing in it: offline, not emptied
+
 log = logging.getLogger(__name__)
 
 
@@ -62,12 +75,19 @@ class ScanError(LibraryError):
     """The scan as a whole cannot run (folder missing, not a folder)."""
 
 
+class FolderOffline(ScanError):
+    """An added folder that is not there, empty or unreadable, as when its drive is unplugged: nothing of
+    it was removed, and its files come back when it does."""
+
+
 @dataclass(frozen=True)
 class ScanEvent:
     """Progress of a scan: one event per file.
 
     outcome : "indexed" (embedded, or stale analysers run on it), "unchanged", "renamed", "removed" or
-        "failed" (the file is unusable, or an analyser failed on it: ``reason`` says which)
+        "failed" (the file is unusable, or an analyser failed on it, or it is a folder or link that
+        could not be looked at: ``reason`` says which); "waiting" (no file: another scan holds the
+        library, ``reason`` says so; repeated every :data:`LOCK_POLL_SECONDS` until it is free)
     done, total : files handled so far and files found in the folder (removed ones not counted)
     """
 
@@ -101,6 +121,8 @@ class _Plan:
     touched: list[tuple[FileRecord, os.stat_result]]  # same content, new modification time
     removed: list[FileRecord]
     jobs: list[_Job]
+    failed: list[Failure] = field(default_factory=list)  # folders and links that could not be looked at
+    rerooted: list[tuple[int, str]] = field(default_factory=list)  # (file id, the added folder it now belongs to)
 
 
 @dataclass(frozen=True)
@@ -111,20 +133,171 @@ class _Kit:
     analysers: tuple[Analyser, ...]
 
 
-def find_audio_files(root: Path) -> dict[str, os.stat_result]:
-    """Audio files under ``root`` by absolute path, skipping hidden files and AppleDouble ``._`` twins."""
-    found = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if name.startswith(".") or not name.lower().endswith(AUDIO_EXTENSIONS):
-                continue
-            path = os.path.join(dirpath, name)
+@dataclass(frozen=True)
+class Listing:
+    """What a folder holds: its audio files, and what could not be looked at.
+
+    files : audio files by absolute path, with their stat
+    problems : folders and links that could not be looked at, by path: (the reason in words, their own
+        lstat, None when even that failed)
+    unreadable : folders whose files could not be listed (the library keeps what it knew in them)
+    """
+
+    files: dict[str, os.stat_result]
+    problems: dict[str, tuple[str, os.stat_result | None]]
+    unreadable: list[str]
+
+
+def list_folder(root: str | Path) -> Listing:
+    """The audio files under ``root``, skipping hidden files and AppleDouble ``._`` twins, in name order,
+    each folder's files before its subfolders'.
+
+    Links are followed, to files and to folders; a link to a folder that holds it (a loop) is not, and is
+    listed with the reason, as are a link that leads nowhere (dangling, or in a circle) and a folder that
+    cannot be read.
+    """
+    listing = Listing({}, {}, [])
+
+    def problem(path: str, reason: str) -> None:
+        listing.problems[path] = (reason, _lstat(path))
+
+    def walk(folder: str, ancestors: dict[tuple[int, int], str]) -> None:
+        try:
+            with os.scandir(folder) as found:
+                entries = sorted((e for e in found if not e.name.startswith(".")), key=lambda e: e.name)
+        except OSError as e:
+            listing.unreadable.append(folder)
+            problem(folder, f"this folder cannot be read ({_why(e)}), so its files were not looked at")
+            return
+        subfolders = []
+        for entry in entries:
             try:
-                found[path] = os.stat(path)
+                is_folder = entry.is_dir()  # through a link too
             except OSError:
-                continue  # vanished between listing and stat
-    return found
+                is_folder = False
+            if is_folder:
+                subfolders.append(entry.path)
+            elif entry.is_symlink() and not os.path.exists(entry.path):
+                problem(entry.path, _broken_link(entry.path))
+            elif entry.name.lower().endswith(AUDIO_EXTENSIONS):
+                try:
+                    listing.files[entry.path] = os.stat(entry.path)
+                except FileNotFoundError:
+                    continue  # vanished between listing and stat
+                except OSError as e:
+                    problem(entry.path, f"cannot be read ({_why(e)})")
+        for path in subfolders:
+            try:
+                st = os.stat(path)
+            except OSError as e:
+                problem(path, f"this folder cannot be read ({_why(e)}), so its files were not looked at")
+                listing.unreadable.append(path)
+                continue
+            key = (st.st_dev, st.st_ino)
+            if key in ancestors:
+                problem(path, f"a link back to {shown(ancestors[key])}, which holds it (a loop): not followed")
+            else:
+                walk(path, {**ancestors, key: path})
+
+    ancestors = {}  # the folder and every folder that holds it: a link to one of them is a loop
+    for folder in (Path(os.path.realpath(root)), *Path(os.path.realpath(root)).parents):
+        try:
+            st = os.stat(folder)
+        except OSError:
+            continue
+        ancestors.setdefault((st.st_dev, st.st_ino), str(folder))
+    walk(os.fspath(root), ancestors)
+    return listing
+
+
+def find_audio_files(root: Path) -> dict[str, os.stat_result]:
+    """Audio files under ``root`` by absolute path (:func:`list_folder`'s files)."""
+    return list_folder(root).files
+
+
+def folder_offline(root: str | Path) -> str | None:
+    """Why the folder ``root`` is offline, as a drive that was unplugged leaves it: not there, not a
+    folder, unreadable, or empty (nothing but hidden files); None when it is there to scan."""
+    try:
+        with os.scandir(root) as found:
+            if any(not e.name.startswith(".") for e in found):
+                return None
+        return EMPTY
+    except FileNotFoundError:
+        return "it is not there (not found: is its drive plugged in?)"
+    except NotADirectoryError:
+        return "it is not a folder any more"
+    except OSError as e:
+        return f"it cannot be read ({_why(e)})"
+
+
+def _lstat(path: str) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
+    except OSError:
+        return None
+
+
+def _why(e: OSError) -> str:
+    return (e.strerror or str(e)).lower()
+
+
+def _broken_link(path: str) -> str:
+    """Why a link leads to no file, in words."""
+    try:
+        target = shown(os.readlink(path))
+    except OSError:
+        target = "somewhere unknown"
+    try:
+        os.stat(path)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return f"a link that leads round in a circle ({target}): nothing to index"
+    return f"a link to {target}, which is not there"
+
+
+class _IndexLock:
+    """One scan of a library at a time, across processes and threads: an exclusive lock on a file in the
+    library folder, which the system lets go of when the scan ends however it ends (``kill -9``
+    included), so a stale lock never blocks the next one."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fd: int | None = None
+        self._held = False
+
+    def acquire(self) -> bool:
+        """Take the lock if it is free; False when another scan holds it."""
+        if self._held:
+            return True
+        if self._fd is None:
+            try:
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError:  # a library that cannot be written: the scan's own writes will say why
+                self._held = True
+                return True
+        try:
+            if sys.platform == "win32":
+                import msvcrt
+                msvcrt.locking(self._fd, msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False
+        self._held = True
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # lets go of the lock (Windows: with the handle)
+        self._fd, self._held = None, False
+
+
+def index_lock(library_dir: str | Path) -> _IndexLock:
+    """The lock a scan of the library in ``library_dir`` holds (:meth:`Scanner.scan`); taken by whatever
+    else must not change the library's files under a running scan (removing a folder)."""
+    return _IndexLock(Path(library_dir) / LOCK_NAME)
 
 
 def _analyse(job: _Job, stored: Embedding | None, kit: _Kit) -> FileResults | AudioError:
@@ -223,22 +396,49 @@ class Scanner:
             # quietly and before touching anything, and the scanner analyses in its own process.
             raise SystemExit(1)
         root_path = Path(folder).expanduser()
-        if not root_path.exists():
-            raise ScanError(f"Folder not found: {folder} (nothing was removed from the library)")
-        if not root_path.is_dir():
-            raise ScanError(f"Not a folder: {folder}")
         root = str(root_path.resolve())
-        on_disk = find_audio_files(Path(root))
-        plan = self._plan(root, on_disk)
+        lock = index_lock(self.store.path.parent)
+        try:
+            while not lock.acquire():  # another scan of this library: its results are this one's to reuse
+                yield ScanEvent(root, "waiting", 0, 0, WAITING)
+                time.sleep(LOCK_POLL_SECONDS)
+            yield from self._scan(folder, root)
+        finally:
+            lock.release()
+
+    def _scan(self, folder: str | Path, root: str) -> Iterator[ScanEvent]:
+        offline = folder_offline(root)
+        if offline is not None:
+            known = len(self.store.files_under(root))
+            if known:
+                raise FolderOffline(f"{folder} is offline: {offline}. Nothing was removed: its {known} files stay "
+                                    "in the library, shown as offline, and are back when it is.")
+            if not os.path.exists(root):
+                raise ScanError(f"Folder not found: {folder} (nothing was removed from the library)")
+            if not os.path.isdir(root):
+                raise ScanError(f"Not a folder: {folder}")
+            if offline != EMPTY:
+                raise ScanError(f"Cannot index {folder}: {offline}")
+        listing = list_folder(root)
+        on_disk = listing.files
+        plan = self._plan(root, on_disk, listing)
         with self.store.transaction() as db:
             for rec, new_path, st in plan.moved:
                 self.store.move(db, rec.id, new_path, st.st_size, st.st_mtime_ns)
             for rec, st in plan.touched:
                 self.store.touch(db, rec.id, st.st_size, st.st_mtime_ns)
+            for file_id, owner in plan.rerooted:
+                self.store.set_root(db, file_id, owner)
             self.store.remove(db, (r.id for r in plan.removed))
-        total, done = len(on_disk), 0
+            for failure in plan.failed:
+                self.store.put_failure(db, failure)
+        total, done = len(on_disk) + len(listing.problems), 0
         for rec in plan.removed:
-            yield ScanEvent(rec.path, "removed", done, total)
+            if not (rec.status == "failed" and os.path.isdir(rec.path)):  # a folder readable again is no news
+                yield ScanEvent(rec.path, "removed", done, total)
+        for failure in plan.failed:
+            done += 1
+            yield ScanEvent(failure.path, "failed", done, total, failure.reason)
         for path, outcome, reason in plan.settled:
             done += 1
             yield ScanEvent(path, outcome, done, total, reason)
@@ -246,16 +446,38 @@ class Scanner:
             done += 1
             yield ScanEvent(event.path, event.outcome, done, total, event.reason)
 
-    def _plan(self, root: str, on_disk: dict[str, os.stat_result]) -> _Plan:
+    def _plan(self, root: str, on_disk: dict[str, os.stat_result], listing: Listing | None = None) -> _Plan:
         """What each file under ``root`` needs, from its size, modification time, content hash and the
-        analyser versions stored for it (hashing only files whose size or time changed)."""
+        analyser versions stored for it (hashing only files whose size or time changed).
+
+        The library's files under ``root`` are the scan's, whichever added folder they were found in: a
+        folder inside another one (or holding it) reuses their rows, and each file belongs to the
+        innermost added folder that holds it. What ``listing`` could not look at is kept as it was.
+        """
+        listing = listing or Listing(on_disk, {}, [])
         known = self.store.files_under(root)
         embedded = self.store.analyser_versions(root, self.embedder.id, self.embedder.version)
-        gone = {p: r for p, r in known.items() if p not in on_disk}
+        owner = _owner(root, self.store.roots())
+        hidden = tuple(folder + os.sep for folder in listing.unreadable)  # what is in them is unknown, not gone
+        gone = {p: r for p, r in known.items()
+                if p not in on_disk and p not in listing.problems and not p.startswith(hidden)}
         by_hash = {r.content_hash: r for r in gone.values() if r.content_hash and r.id in embedded}
         plan = _Plan([], [], [], [], [])
+        for path, (reason, st) in listing.problems.items():
+            rec = known.get(path)
+            if rec is not None and rec.root != owner(path):
+                plan.rerooted.append((rec.id, owner(path)))
+            if rec is not None and rec.status == "ok":  # a file it holds, behind a link that broke: kept as it is
+                plan.settled.append((path, "failed", f"{reason}; the library keeps what it knew of it"))
+            elif rec is not None and rec.error == reason:
+                plan.settled.append((path, "unchanged", None))
+            else:
+                plan.failed.append(Failure(path, owner(path), st.st_size if st else 0, st.st_mtime_ns if st else 0,
+                                           reason))
         for path, st in on_disk.items():
             rec = known.get(path)
+            if rec is not None and rec.root != owner(path):
+                plan.rerooted.append((rec.id, owner(path)))
             if rec and rec.size == st.st_size and rec.mtime_ns == st.st_mtime_ns and (
                     rec.status == "failed" and not self._try_again(rec) or rec.id in embedded):
                 kept, outcome = rec, "unchanged"
@@ -264,15 +486,18 @@ class Scanner:
                 if rec is None and digest in by_hash:
                     kept, outcome = by_hash.pop(digest), "renamed"
                     plan.moved.append((kept, path, st))
+                    if kept.root != owner(path):
+                        plan.rerooted.append((kept.id, owner(path)))
                 elif rec is not None and rec.status == "ok" and digest == rec.content_hash and rec.id in embedded:
                     kept, outcome = rec, "unchanged"
                     plan.touched.append((rec, st))
                 else:
-                    plan.jobs.append(_Job(path, root, st.st_size, st.st_mtime_ns, digest))
+                    plan.jobs.append(_Job(path, owner(path), st.st_size, st.st_mtime_ns, digest))
                     continue
             stale = self._stale(kept, embedded)
             if stale:
-                plan.jobs.append(_Job(path, root, st.st_size, st.st_mtime_ns, kept.content_hash, kept.id, stale))
+                plan.jobs.append(_Job(path, owner(path), st.st_size, st.st_mtime_ns, kept.content_hash, kept.id,
+                                      stale))
             else:
                 plan.settled.append((path, outcome, f"was {kept.path}" if kept.path != path else None))
         moved_ids = {rec.id for rec, _, _ in plan.moved}
@@ -427,6 +652,21 @@ class Scanner:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         return []
+
+
+def _owner(root: str, roots: list[str]):
+    """The added folder each path under ``root`` belongs to, ``root`` being added: the innermost one
+    that holds it (``root``, or a folder added before inside it)."""
+    inner = sorted((r for r in roots if r != root and _inside(r, root)), key=len, reverse=True)
+    if not inner:
+        return lambda path: root
+    return lambda path: next((r for r in inner if _inside(path, r)), root)
+
+
+def _inside(path: str, folder: str) -> bool:
+    """``path`` lies in ``folder`` (at any depth)."""
+    return path.startswith(folder.rstrip(os.sep) + os.sep)
+
 
 def _analysed(result: FileResults) -> ScanEvent:
     """An analysed file's event: "failed" with the reasons when an analyser failed on it."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -28,6 +29,7 @@ import numpy as np
 
 from engine.analysis.contract import AnalyserResult
 from engine.analysis.tempo_analyser import TempoAnalyser
+from engine.audio.paths import is_whole_text
 from engine.errors import LibraryError
 
 SCHEMA_VERSION = 6
@@ -180,6 +182,7 @@ class _Connection(sqlite3.Connection):
 def _connect(target: str | Path, path: Path, uri: bool = False) -> _Connection:
     db = sqlite3.connect(target, timeout=30, isolation_level=None, uri=uri, factory=_Connection)
     db.path = path
+    db.text_factory = _read_text  # a file name that is not UTF-8 reads back as Python's os functions name it
     return db
 
 
@@ -248,6 +251,7 @@ class Track:
     bpm: float | None
     bpm_source: str | None
     favourite: bool
+    offline: bool = False  # its folder is offline (Library.tracks): shown, but it cannot be played now
 
 
 @dataclass(frozen=True)
@@ -461,7 +465,9 @@ class Store:
     # --- files -------------------------------------------------------------------------------
 
     def files_under(self, root: str) -> dict[str, FileRecord]:
-        rows = self._db.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE root = ?", (root,))
+        """Every file the library knows under the folder ``root`` (the files of another added folder that
+        lies inside it, or holds it, included: a file is analysed once, whichever folders overlap)."""
+        rows = self._db.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE {_UNDER.format('path')}", _under(root))
         return {r[1]: FileRecord(*r) for r in rows}
 
     def files(self, status: str | None = None) -> list[FileRecord]:
@@ -470,7 +476,8 @@ class Store:
         return [FileRecord(*r) for r in rows]
 
     def file_by_path(self, path: str) -> FileRecord | None:
-        row = self._db.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE path = ?", (path,)).fetchone()
+        row = self._db.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE path = CAST(? AS TEXT)",
+                               (_text(path),)).fetchone()
         return FileRecord(*row) if row else None
 
     def roots(self) -> list[str]:
@@ -480,9 +487,10 @@ class Store:
         """Each file under ``root`` embedded by this model: the version of every analyser that ran on it
         (failed or not), by analyser name. A file missing here must be embedded again."""
         rows = self._db.execute(
-            """SELECT a.file_id, r.analyser, r.version FROM analyses a JOIN files f ON f.id = a.file_id
+            f"""SELECT a.file_id, r.analyser, r.version FROM analyses a JOIN files f ON f.id = a.file_id
                LEFT JOIN analyser_results r ON r.file_id = a.file_id
-               WHERE f.root = ? AND a.model_id = ? AND a.model_version = ?""", (root, model_id, model_version))
+               WHERE {_UNDER.format('f.path')} AND a.model_id = ? AND a.model_version = ?""",
+            (*_under(root), model_id, model_version))
         versions: dict[int, dict[str, str]] = {}
         for file_id, analyser, version in rows:
             ran = versions.setdefault(file_id, {})
@@ -492,10 +500,28 @@ class Store:
 
     def move(self, db: sqlite3.Connection, file_id: int, new_path: str, size: int, mtime_ns: int) -> None:
         """A renamed or moved file keeps its row, analysis and user data."""
-        db.execute("UPDATE files SET path = ?, size = ?, mtime_ns = ? WHERE id = ?", (new_path, size, mtime_ns, file_id))
+        db.execute("UPDATE files SET path = CAST(? AS TEXT), size = ?, mtime_ns = ? WHERE id = ?",
+                   (_text(new_path), size, mtime_ns, file_id))
 
     def touch(self, db: sqlite3.Connection, file_id: int, size: int, mtime_ns: int) -> None:
         db.execute("UPDATE files SET size = ?, mtime_ns = ? WHERE id = ?", (size, mtime_ns, file_id))
+
+    def set_root(self, db: sqlite3.Connection, file_id: int, root: str) -> None:
+        """The added folder a file belongs to (the innermost one that holds it) changed: its rows stay."""
+        db.execute("UPDATE files SET root = CAST(? AS TEXT) WHERE id = ?", (_text(root), file_id))
+
+    def remove_root(self, root: str) -> tuple[int, str | None]:
+        """Take the added folder ``root`` out of the library: (files removed, None). A folder inside another
+        added one is only no longer listed: its files become that folder's, (0, the outer folder).
+        What the user made (``user_data``, by content hash) is never touched."""
+        outer = [r for r in self.roots() if r != root and root.startswith(r.rstrip(os.sep) + os.sep)]
+        with self.transaction() as db:
+            if outer:
+                keeper = max(outer, key=len)
+                db.execute("UPDATE files SET root = CAST(? AS TEXT) WHERE root = CAST(? AS TEXT)",
+                           (_text(keeper), _text(root)))
+                return 0, keeper
+            return db.execute("DELETE FROM files WHERE root = CAST(? AS TEXT)", (_text(root),)).rowcount, None
 
     def remove(self, db: sqlite3.Connection, file_ids: Iterable[int]) -> None:
         db.executemany("DELETE FROM files WHERE id = ?", ((i,) for i in file_ids))
@@ -529,8 +555,8 @@ class Store:
                               WHERE file_id = ? AND model_id = ?""",
                            (t["bpm"], t["confidence"], t["source"], _pairs(t["candidates"]), file_id, model_id))
             value = None if r.values is None or r.analyser == _TEMPO else json.dumps(r.values)
-            db.execute("INSERT OR REPLACE INTO analyser_results VALUES (?, ?, ?, ?, ?, ?)",
-                       (file_id, r.analyser, r.version, value, r.error, time.time()))
+            db.execute("INSERT OR REPLACE INTO analyser_results VALUES (?, ?, ?, ?, CAST(? AS TEXT), ?)",
+                       (file_id, r.analyser, r.version, value, _text(r.error), time.time()))
 
     def put_failure(self, db: sqlite3.Connection, f: Failure) -> None:
         file_id = self._upsert_file(db, f.path, f.root, f.size, f.mtime_ns, None, None, None, "failed", f.reason)
@@ -541,13 +567,13 @@ class Store:
     def _upsert_file(self, db, path, root, size, mtime_ns, content_hash, duration, fmt, status, error) -> int:
         db.execute(
             """INSERT INTO files (path, root, size, mtime_ns, content_hash, duration, format, status, error, scanned_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               VALUES (CAST(? AS TEXT), CAST(? AS TEXT), ?, ?, ?, ?, ?, ?, CAST(? AS TEXT), ?)
                ON CONFLICT(path) DO UPDATE SET root=excluded.root, size=excluded.size, mtime_ns=excluded.mtime_ns,
                  content_hash=excluded.content_hash, duration=excluded.duration, format=excluded.format,
                  status=excluded.status, error=excluded.error, scanned_at=excluded.scanned_at""",
-            (path, root, size, mtime_ns, content_hash, duration, fmt, status, error, time.time()),
+            (_text(path), _text(root), size, mtime_ns, content_hash, duration, fmt, status, _text(error), time.time()),
         )
-        return db.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()[0]
+        return db.execute("SELECT id FROM files WHERE path = CAST(? AS TEXT)", (_text(path),)).fetchone()[0]
 
     # --- analyses ----------------------------------------------------------------------------
 
@@ -561,7 +587,7 @@ class Store:
         return self._analyses("", (model_id, model_version))
 
     def analysis_for(self, path: str, model_id: str, model_version: str) -> StoredAnalysis | None:
-        return next(self._analyses("AND f.path = ?", (model_id, model_version, path)), None)
+        return next(self._analyses("AND f.path = CAST(? AS TEXT)", (model_id, model_version, _text(path))), None)
 
     def _analyses(self, where: str, args: tuple) -> Iterator[StoredAnalysis]:
         rows = self._db.execute(
@@ -581,7 +607,7 @@ class Store:
 
     def results_for(self, path: str) -> dict[str, AnalyserResult]:
         """Every analyser's result on one file, by analyser name."""
-        return {r.analyser: r for _, r in self._results("f.path = ?", (path,))}
+        return {r.analyser: r for _, r in self._results("f.path = CAST(? AS TEXT)", (_text(path),))}
 
     def _results(self, where: str, args: tuple) -> Iterator[tuple[str, AnalyserResult]]:
         rows = self._db.execute(
@@ -671,8 +697,8 @@ class Store:
             f"""SELECT f.path, f.content_hash, a.bpm, a.bpm_confidence, a.bpm_source, u.bpm_override,
                       COALESCE(u.bpm_locked, 0)
                FROM {_ANALYSED}
-               WHERE f.path = ? AND a.model_id = ? AND a.model_version = ? AND f.status = 'ok'""",
-            (path, model_id, model_version)).fetchone()
+               WHERE f.path = CAST(? AS TEXT) AND a.model_id = ? AND a.model_version = ? AND f.status = 'ok'""",
+            (_text(path), model_id, model_version)).fetchone()
         return None if row is None else TempoRecord(*row[:6], bool(row[6]))
 
     def set_user_tempo(self, content_hash: str, bpm: float | None, locked: bool) -> None:
@@ -691,7 +717,8 @@ class Store:
     def remember_query(self, path: str, mode: str, target_bpm: float | None, at: float) -> None:
         """Record a query (the newest per file wins) and forget all but the newest few."""
         with self.transaction() as db:
-            db.execute("INSERT OR REPLACE INTO recent_queries VALUES (?, ?, ?, ?)", (path, mode, target_bpm, at))
+            db.execute("INSERT OR REPLACE INTO recent_queries VALUES (CAST(? AS TEXT), ?, ?, ?)",
+                       (_text(path), mode, target_bpm, at))
             db.execute("""DELETE FROM recent_queries WHERE path NOT IN
                           (SELECT path FROM recent_queries ORDER BY at DESC LIMIT ?)""", (_RECENT_KEPT,))
 
@@ -753,8 +780,13 @@ def salvage(damaged: Path, into: Path) -> Salvaged:
                 for row in _readable_rows(source, table, columns):
                     if table == "analyses" and not _whole_analysis(dict(zip(columns, row))):
                         continue
+                    statement = insert
+                    if any(isinstance(v, str) and not is_whole_text(v) for v in row):  # a file name not UTF-8
+                        marks = ", ".join("CAST(? AS TEXT)" if isinstance(v, str) else "?" for v in row)
+                        statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+                        row = tuple(_text(v) if isinstance(v, str) else v for v in row)
                     try:
-                        db.execute(insert, row)
+                        db.execute(statement, row)
                     except sqlite3.IntegrityError:  # its file's row was lost, or a value damaged out of range
                         continue
                     kept[table] += 1
@@ -827,6 +859,35 @@ def _rollback(db: sqlite3.Connection) -> None:
 
 def _reason(e: BaseException) -> str:
     return e.strerror or str(e) if isinstance(e, OSError) else str(e)
+
+
+def _text(value: str | None) -> str | bytes | None:
+    """A path (or a message naming one) as the library keeps it: its bytes as the file system has them.
+
+    A name that is not valid UTF-8 (a Latin-1 name from an old archive) is bound as those bytes, which
+    ``CAST(? AS TEXT)`` stores as text unchanged, so it compares, sorts and stays unique like any path;
+    :func:`_read_text` gives it back as the str it came as. Every statement that binds a path or a
+    failure's reason goes through here and ``CAST(? AS TEXT)``.
+    """
+    if value is None or is_whole_text(value):
+        return value
+    return value.encode("utf-8", "surrogateescape")
+
+
+def _read_text(raw: bytes) -> str:
+    """Text read from the library: UTF-8, with any byte that is not (a file name's) as a surrogate escape."""
+    return raw.decode("utf-8", "surrogateescape")
+
+
+# The files under a folder: a range of paths, so the unique index on path serves it, and every path
+# compares by its bytes (an odd file name included).
+_UNDER = "{0} >= CAST(? AS TEXT) AND {0} < CAST(? AS TEXT)"
+
+
+def _under(root: str) -> tuple[str | bytes, str | bytes]:
+    """The bounds of :data:`_UNDER` for the paths inside ``root``: from ``root/`` to just past it."""
+    stem = root.rstrip("/" + os.sep) if len(root) > 1 else ""
+    return _text(stem + os.sep), _text(stem + chr(ord(os.sep) + 1))
 
 
 def _pairs(pairs) -> bytes:

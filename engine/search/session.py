@@ -56,12 +56,14 @@ class SearchResult:
     score : cosine similarity of track vectors, 1 = identical
     bpm : the file's tempo in BPM, None when unknown or the file has no tempo
     tau : tempo ratio T'/T the query was translated by to match (1.0 for plain similarity)
+    offline : the file's folder is offline (its drive unplugged): listed, but it cannot be played now
     """
 
     path: str
     score: float
     bpm: float | None
     tau: float
+    offline: bool = False
 
 
 class Searchable(Protocol):
