@@ -68,15 +68,16 @@ def cmd_index(lib: Library, args) -> int:
     else:
         events = lib.index(args.folder, workers=args.workers, retry_failed=retry)
     counts: Counter[str] = Counter()
+    waited = False
     failures: list[tuple[str, str]] = []
     bar = ProgressBar() if not args.json else None
     started = time.monotonic()
     try:
         for ev in events:
             if ev.outcome == "waiting":  # another scan holds the library: said once, then it waits
-                if not counts["waiting"]:
+                if not waited:
                     print(ev.reason, file=sys.stderr)
-                counts["waiting"] = 1
+                waited = True
                 continue
             counts[ev.outcome] += 1
             if ev.outcome == "failed":
