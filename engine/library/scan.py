@@ -457,8 +457,12 @@ class Scanner:
         listing = listing or Listing(on_disk, {}, [])
         known = self.store.files_under(root)
         embedded = self.store.analyser_versions(root, self.embedder.id, self.embedder.version)
-        owner = _owner(root, self.store.roots())
-        hidden = tuple(folder + os.sep for folder in listing.unreadable)  # what is in them is unknown, not gone
+        roots = self.store.roots()
+        owner = _owner(root, roots)
+        # What is in an unreadable folder, or in an added folder inside this one that is offline (a drive
+        # mounted inside it), is unknown, not gone.
+        offline_inside = [r for r in roots if r != root and _inside(r, root) and folder_offline(r) is not None]
+        hidden = tuple(folder.rstrip(os.sep) + os.sep for folder in (*listing.unreadable, *offline_inside))
         gone = {p: r for p, r in known.items()
                 if p not in on_disk and p not in listing.problems and not p.startswith(hidden)}
         by_hash = {r.content_hash: r for r in gone.values() if r.content_hash and r.id in embedded}

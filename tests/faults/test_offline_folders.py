@@ -103,6 +103,20 @@ def test_an_unplugged_drive_is_offline_and_nothing_is_removed_or_analysed_again(
     assert_user_data_kept(library, drive)
 
 
+def test_a_drive_mounted_inside_another_added_folder_is_offline_when_its_parent_is_scanned(library, tmp_path):
+    outer = tmp_path / "Music"
+    write(outer / "loop.wav", click_track(120, 3.0))
+    mount = outer / "External"
+    write(mount / "a.wav", click_track(100, 3.0))
+    write(mount / "b.wav", click_track(90, 3.0))
+    for folder in (outer, mount):
+        list(library.index(folder, workers=1))
+    shutil.move(mount, tmp_path / "away")
+    mount.mkdir()  # unplugged: its mount point left empty inside the outer folder
+    assert outcomes(library.index(outer, workers=1)) == {"unchanged": 1}
+    assert len(library.tracks()) == 3 and set(library.offline_folders()) == {str(mount)}
+
+
 def test_an_unreadable_folder_is_offline(library, drive, monkeypatch):
     list(library.index(drive, workers=1))
     real_scandir = os.scandir
