@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import librosa
@@ -61,7 +61,6 @@ class TempoEstimate:
     candidates: tuple[TempoCandidate, ...] = ()
 
 
-@dataclass(frozen=True, eq=False)
 class SignalEvidence:
     """Onset periodicity of a file's sound on a fine log-BPM axis.
 
@@ -72,15 +71,34 @@ class SignalEvidence:
         reported range by the metrical ratios (``cfg.metre``): a 40 BPM beat is checked at its
         10 BPM bar, a 300 BPM one at its 600 BPM eighths.
     strength : np.ndarray, shape (n,)
-        Periodicity at each tempo, 0..1: onset autocorrelation at a lag of one beat.
+        Periodicity at each tempo, 0..1: onset autocorrelation at a lag of one beat. It may be
+        given as a function that computes it, called once, on first use: the periodicity alone
+        settles a one-shot (:func:`estimate_tempo`), which then never pays for the tempogram.
     periodicity : float
         How periodic the file is at all, 0..1: the largest tempo-block value at lags the file
         holds at least twice (0-0.01 for one-shots, 0.05-0.1 for pads, 0.2-0.8 for drum loops).
     """
 
-    bpm: np.ndarray
-    strength: np.ndarray
-    periodicity: float
+    __slots__ = ("bpm", "_strength", "periodicity")
+
+    def __init__(self, bpm: np.ndarray, strength: np.ndarray | Callable[[], np.ndarray], periodicity: float):
+        self.bpm = bpm
+        self._strength = strength
+        self.periodicity = periodicity
+
+    @property
+    def strength(self) -> np.ndarray:
+        if callable(self._strength):
+            self._strength = self._strength()
+        return self._strength
+
+    @property
+    def computed(self) -> bool:
+        """Whether the strength was needed (and computed) so far."""
+        return not callable(self._strength)
+
+    def __reduce__(self):  # pickled with its strength computed: a closure does not travel between processes
+        return (SignalEvidence, (self.bpm, self.strength, self.periodicity))
 
     def at(self, bpm: float | np.ndarray, spread: float = 0.0) -> np.ndarray:
         """Strength at each ``bpm`` (any shape); with ``spread`` > 0 the largest within that relative distance."""
@@ -185,18 +203,21 @@ def signal_evidence(
     if samples.size < block_cfg.min_seconds * sr or not np.any(block):
         return SignalEvidence(axis, np.zeros_like(axis), 0.0)
     grid = np.log(block_cfg.bpm_grid())
-    block_curve = np.interp(np.log(axis), grid, block, left=np.nan, right=np.nan)
-    hop = max(1, round(block_cfg.onset_hop_seconds * sr))
-    envelope = librosa.onset.onset_strength(y=samples, sr=sr, hop_length=hop)
-    window = min(envelope.size, round(cfg.tempogram_seconds * sr / hop))
-    # Lags beyond the window are unknown: zero, as the tempo range of a short file is limited anyway.
-    acf = np.interp(60.0 / axis * sr / hop, np.arange(window), _mean_tempogram(envelope, window, cfg), right=0.0)
-    # Beyond the block's grid the tempogram speaks alone.
-    mixed = np.where(np.isnan(block_curve), acf, (1.0 - cfg.block_weight) * acf + cfg.block_weight * block_curve)
-    strength = np.clip(mixed, 0.0, 1.0)
     # A one-shot's only "period" is the file itself (the block is circular): count lags held twice.
     held_twice = np.exp(grid) >= 120.0 / (samples.size / sr)
     periodicity = float(block[held_twice].max()) if held_twice.any() else 0.0
+
+    def strength() -> np.ndarray:  # the tempogram: most of the estimate's cost, so only when asked for
+        block_curve = np.interp(np.log(axis), grid, block, left=np.nan, right=np.nan)
+        hop = max(1, round(block_cfg.onset_hop_seconds * sr))
+        envelope = librosa.onset.onset_strength(y=samples, sr=sr, hop_length=hop)
+        window = min(envelope.size, round(cfg.tempogram_seconds * sr / hop))
+        # Lags beyond the window are unknown: zero, as the tempo range of a short file is limited anyway.
+        acf = np.interp(60.0 / axis * sr / hop, np.arange(window), _mean_tempogram(envelope, window, cfg), right=0.0)
+        # Beyond the block's grid the tempogram speaks alone.
+        mixed = np.where(np.isnan(block_curve), acf, (1.0 - cfg.block_weight) * acf + cfg.block_weight * block_curve)
+        return np.clip(mixed, 0.0, 1.0)
+
     return SignalEvidence(axis, strength, periodicity)
 
 
