@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -18,40 +17,8 @@ import pytest
 
 from engine.library.facade import DB_NAME, Library, rebuild_library
 from engine.library.store import DamagedLibrary
-from tests.conftest import click_track, tone, write
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def samples(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("damaged") / "samples"
-    write(folder / "clicks_100bpm.wav", click_track(100, 4.8))
-    write(folder / "clicks_120bpm.wav", click_track(120, 4.0))
-    write(folder / "clicks_140bpm_low.wav", click_track(140, 3.5, pitch=300))
-    write(folder / "tone_a.flac", tone(220, 3.2))
-    write(folder / "tone_e.flac", tone(330, 3.2))
-    return folder
-
-
-@pytest.fixture(scope="module")
-def indexed_once(samples, tmp_path_factory) -> Path:
-    """A library of ``samples`` with what the user made: a locked BPM correction and a favourite."""
-    lib_dir = tmp_path_factory.mktemp("damaged") / "lib"
-    lib = Library(lib_dir)
-    list(lib.index(samples, workers=1))
-    lib.correct_tempo(samples / "clicks_120bpm.wav", bpm=121)
-    lib.lock_tempo(samples / "clicks_120bpm.wav")
-    assert lib.store.set_favourite(str((samples / "tone_a.flac").resolve()), True)
-    lib.close()
-    return lib_dir
-
-
-@pytest.fixture
-def lib_dir(indexed_once, tmp_path) -> Path:
-    copy = tmp_path / "lib"
-    shutil.copytree(indexed_once, copy)
-    return copy
 
 
 def damage(lib_dir: Path, table: str, which: str = "leaf") -> None:

@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import resource
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -26,38 +25,9 @@ from engine.library import store as store_module
 from engine.library.facade import DB_NAME, Library
 from engine.library.store import StoreError
 from engine.search.vector_index import HnswIndex
-from tests.conftest import click_track, tone, write
+from tests.conftest import click_track, write
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def samples(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("full") / "samples"
-    write(folder / "clicks_100bpm.wav", click_track(100, 4.8))
-    write(folder / "clicks_120bpm.wav", click_track(120, 4.0))
-    write(folder / "clicks_140bpm_low.wav", click_track(140, 3.5, pitch=300))
-    write(folder / "tone_a.flac", tone(220, 3.2))
-    write(folder / "tone_e.flac", tone(330, 3.2))
-    return folder
-
-
-@pytest.fixture(scope="module")
-def indexed_once(samples, tmp_path_factory) -> Path:
-    """A library of ``samples``, with a BPM correction, made once; tests work on copies."""
-    lib_dir = tmp_path_factory.mktemp("full") / "lib"
-    lib = Library(lib_dir)
-    list(lib.index(samples, workers=1))
-    lib.correct_tempo(samples / "clicks_120bpm.wav", bpm=121)
-    lib.close()
-    return lib_dir
-
-
-@pytest.fixture
-def lib_dir(indexed_once, tmp_path) -> Path:
-    copy = tmp_path / "lib"
-    shutil.copytree(indexed_once, copy)
-    return copy
 
 
 def _disk_full() -> None:

@@ -6,24 +6,12 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before the QApplication exists
 
-from pathlib import Path
-
-import pytest
-from PySide6.QtCore import QSettings
-
 from desktop.main_window import MainWindow
 from tests.conftest import click_track, write
 from tests.faults.test_retry_failed import failing
+from tests.test_desktop import isolated_settings  # noqa: F401  (autouse: the user's settings stay untouched)
 
 WAIT_MS = 30_000
-
-
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path, monkeypatch):
-    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
-        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("SBF_LIBRARY_DIR", str(tmp_path / "home"))
 
 
 def test_retry_under_problems_tries_the_failed_files_again(qtbot, tmp_path, monkeypatch):
