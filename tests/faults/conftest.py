@@ -1,6 +1,8 @@
 """Fixtures shared by the fault tests: one small library with what the user made in it, copied per test."""
 
+import os
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -39,3 +41,20 @@ def lib_dir(indexed_once, tmp_path) -> Path:
     copy = tmp_path / "lib"
     shutil.copytree(indexed_once, copy)
     return copy
+
+
+def outcomes(events) -> Counter:
+    """How many files of a scan ended each way: {"indexed": 3, "failed": 1}."""
+    return Counter(e.outcome for e in events)
+
+
+def refuse_listing(monkeypatch, folder: Path) -> None:
+    """``folder`` cannot be listed, as after chmod 000 for a user who is not root (tests here run as root)."""
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if os.fspath(path) == str(folder):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)

@@ -5,7 +5,6 @@ inside an unreadable folder is kept."""
 from __future__ import annotations
 
 import os
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -13,13 +12,10 @@ import pytest
 from engine.library.facade import Library
 from engine.library.scan import list_folder
 from tests.conftest import click_track, write
+from tests.faults.conftest import outcomes, refuse_listing
 from tests.faults.workers_kit import QuickEmbedder
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "symlink") or os.name == "nt", reason="needs POSIX links")
-
-
-def outcomes(events) -> Counter:
-    return Counter(e.outcome for e in events)
 
 
 @pytest.fixture
@@ -58,18 +54,6 @@ def test_links_are_followed_and_the_ones_that_lead_nowhere_are_listed_with_their
     lib.close()
 
 
-def unreadable(monkeypatch, folder: Path) -> None:
-    """``folder`` cannot be listed, as after chmod 000 for a user who is not root."""
-    real_scandir = os.scandir
-
-    def scandir(path="."):
-        if os.fspath(path) == str(folder):
-            raise PermissionError(13, "Permission denied", os.fspath(path))
-        return real_scandir(path)
-
-    monkeypatch.setattr(os, "scandir", scandir)
-
-
 def test_an_unreadable_folder_is_listed_and_what_it_held_is_kept(tmp_path, monkeypatch):
     folder = tmp_path / "Samples"
     write(folder / "loop.wav", click_track(120, 2.0))
@@ -78,7 +62,7 @@ def test_an_unreadable_folder_is_listed_and_what_it_held_is_kept(tmp_path, monke
     lib = Library(tmp_path / "lib", embedder=QuickEmbedder())
     list(lib.index(folder, workers=1))
 
-    unreadable(monkeypatch, folder / "Locked")
+    refuse_listing(monkeypatch, folder / "Locked")
     assert outcomes(lib.index(folder, workers=1)) == {"unchanged": 1, "failed": 1}
     assert {f.path: f.error for f in lib.failed()} == {
         str(folder / "Locked"): "this folder cannot be read (permission denied), so its files were not looked at"}

@@ -11,7 +11,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before the QApplication
 import sqlite3
 import subprocess
 import sys
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ import pytest
 from engine.audio.paths import shown
 from engine.library.facade import DB_NAME, Library
 from tests.conftest import click_track, write
+from tests.faults.conftest import outcomes
 from tests.faults.workers_kit import QuickEmbedder
 from tests.test_desktop import WAIT_MS, isolated_settings, latest_answer, open_window  # noqa: F401
 
@@ -53,10 +53,6 @@ def archive(tmp_path) -> tuple[Path, str]:
     return folder, odd
 
 
-def outcomes(events) -> Counter:
-    return Counter(e.outcome for e in events)
-
-
 def test_a_latin1_name_is_indexed_and_kept_byte_for_byte(tmp_path, archive):
     folder, odd = archive
     lib = Library(tmp_path / "lib", embedder=QuickEmbedder())
@@ -86,7 +82,7 @@ def test_a_rebuild_keeps_the_name_byte_for_byte(tmp_path, archive):
     rebuild_library(tmp_path / "lib")
     lib = Library(tmp_path / "lib", embedder=QuickEmbedder())
     assert lib.store.file_by_path(odd).status == "ok"
-    assert Counter(e.outcome for e in lib.index(folder, workers=1)) == {"unchanged": 3}
+    assert outcomes(lib.index(folder, workers=1)) == {"unchanged": 3}
     lib.close()
 
 

@@ -14,7 +14,6 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before the QApplication exists
 import shutil
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from engine.library.facade import Library
 from engine.library.scan import FolderOffline
 from sbf import cli
 from tests.conftest import click_track, write
+from tests.faults.conftest import outcomes, refuse_listing
 from tests.test_desktop import WAIT_MS, isolated_settings, open_window  # noqa: F401
 
 
@@ -40,10 +40,6 @@ class CountingEmbedder:
         import numpy as np
         self.embedded += 1
         return np.full((2, self.dimension), float(len(audio) % 97), np.float32)
-
-
-def outcomes(events) -> Counter:
-    return Counter(e.outcome for e in events)
 
 
 @pytest.fixture
@@ -119,14 +115,7 @@ def test_a_drive_mounted_inside_another_added_folder_is_offline_when_its_parent_
 
 def test_an_unreadable_folder_is_offline(library, drive, monkeypatch):
     list(library.index(drive, workers=1))
-    real_scandir = os.scandir
-
-    def refused(path="."):
-        if os.fspath(path) == str(drive):
-            raise PermissionError(13, "Permission denied", os.fspath(path))
-        return real_scandir(path)
-
-    monkeypatch.setattr(os, "scandir", refused)
+    refuse_listing(monkeypatch, drive)
     with pytest.raises(FolderOffline, match="cannot be read"):
         list(library.index(drive, workers=1))
     assert library.info().files_ok == 3

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +23,7 @@ from engine.library.facade import Library
 from engine.library.scan import WAITING, ScanEvent, Scanner, index_lock
 from engine.library.store import Store
 from tests.conftest import click_track, write
+from tests.faults.conftest import outcomes
 
 
 class CountingEmbedder:
@@ -39,10 +39,6 @@ class CountingEmbedder:
         with self._lock:
             self.embedded.append(len(audio))
         return np.full((2, self.dimension), float(len(audio) % 97), np.float32)
-
-
-def outcomes(events) -> Counter:
-    return Counter(e.outcome for e in events)
 
 
 @pytest.fixture
