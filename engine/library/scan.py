@@ -161,13 +161,16 @@ def list_folder(root: str | Path) -> Listing:
     def problem(path: str, reason: str) -> None:
         listing.problems[path] = (reason, _lstat(path))
 
+    def unreadable(folder: str, e: OSError) -> None:
+        listing.unreadable.append(folder)
+        problem(folder, f"this folder cannot be read ({_why(e)}), so its files were not looked at")
+
     def walk(folder: str, ancestors: dict[tuple[int, int], str]) -> None:
         try:
             with os.scandir(folder) as found:
                 entries = sorted((e for e in found if not e.name.startswith(".")), key=lambda e: e.name)
         except OSError as e:
-            listing.unreadable.append(folder)
-            problem(folder, f"this folder cannot be read ({_why(e)}), so its files were not looked at")
+            unreadable(folder, e)
             return
         subfolders = []
         for entry in entries:
@@ -190,8 +193,7 @@ def list_folder(root: str | Path) -> Listing:
             try:
                 st = os.stat(path)
             except OSError as e:
-                problem(path, f"this folder cannot be read ({_why(e)}), so its files were not looked at")
-                listing.unreadable.append(path)
+                unreadable(path, e)
                 continue
             key = (st.st_dev, st.st_ino)
             if key in ancestors:
@@ -208,11 +210,6 @@ def list_folder(root: str | Path) -> Listing:
         ancestors.setdefault((st.st_dev, st.st_ino), str(folder))
     walk(os.fspath(root), ancestors)
     return listing
-
-
-def find_audio_files(root: Path) -> dict[str, os.stat_result]:
-    """Audio files under ``root`` by absolute path (:func:`list_folder`'s files)."""
-    return list_folder(root).files
 
 
 def folder_offline(root: str | Path) -> str | None:
@@ -421,7 +418,7 @@ class Scanner:
                 raise ScanError(f"Cannot index {folder}: {offline}")
         listing = list_folder(root)
         on_disk = listing.files
-        plan = self._plan(root, on_disk, listing)
+        plan = self._plan(root, listing)
         with self.store.transaction() as db:
             for rec, new_path, st in plan.moved:
                 self.store.move(db, rec.id, new_path, st.st_size, st.st_mtime_ns)
@@ -446,7 +443,7 @@ class Scanner:
             done += 1
             yield ScanEvent(event.path, event.outcome, done, total, event.reason)
 
-    def _plan(self, root: str, on_disk: dict[str, os.stat_result], listing: Listing | None = None) -> _Plan:
+    def _plan(self, root: str, listing: Listing) -> _Plan:
         """What each file under ``root`` needs, from its size, modification time, content hash and the
         analyser versions stored for it (hashing only files whose size or time changed).
 
@@ -454,7 +451,7 @@ class Scanner:
         folder inside another one (or holding it) reuses their rows, and each file belongs to the
         innermost added folder that holds it. What ``listing`` could not look at is kept as it was.
         """
-        listing = listing or Listing(on_disk, {}, [])
+        on_disk = listing.files
         known = self.store.files_under(root)
         embedded = self.store.analyser_versions(root, self.embedder.id, self.embedder.version)
         roots = self.store.roots()
