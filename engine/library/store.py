@@ -800,13 +800,13 @@ def salvage(damaged: Path, into: Path) -> Salvaged:
 
 
 def _common_columns(source: sqlite3.Connection, target: sqlite3.Connection, table: str) -> list[str]:
-    def columns(db):
-        try:
-            return [r[1] for r in db.execute(f"PRAGMA table_info({table})")]
-        except DamagedLibrary:
-            return []
-    theirs = set(columns(source))
-    return [c for c in columns(target) if c in theirs]
+    """The columns of ``table`` both databases have, in the new one's order; none when the damaged one's
+    schema of it cannot be read."""
+    try:
+        theirs = set(_columns(source, table))
+    except DamagedLibrary:
+        return []
+    return [c for c in _columns(target, table) if c in theirs]
 
 
 def _readable_rows(db: sqlite3.Connection, table: str, columns: list[str]) -> Iterator[tuple]:
@@ -906,5 +906,5 @@ def _readings(blob: object) -> list[list[float]]:
 _FILE_COLUMNS = "id, path, root, size, mtime_ns, content_hash, duration, format, status, error, tried_with"
 
 
-def _columns(db: sqlite3.Connection, table: str) -> set[str]:
-    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+def _columns(db: sqlite3.Connection, table: str) -> list[str]:
+    return [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
