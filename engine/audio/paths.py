@@ -13,6 +13,10 @@ reads (a replacement character for each odd byte), :func:`as_bytes` for the file
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 
 def is_whole_text(path: str) -> bool:
@@ -42,3 +46,15 @@ def shown(path: str | os.PathLike[str]) -> str:
     except UnicodeEncodeError:  # a lone surrogate no byte escapes to (a damaged Windows name)
         raw = text.encode("utf-8", "replace")
     return raw.decode("utf-8", "replace")
+
+
+@contextmanager
+def temporary_beside(target: Path) -> Iterator[Path]:
+    """A temporary path in the target's folder (so ``os.replace`` onto it is atomic), removed if left behind."""
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=target.name + ".", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -14,7 +14,6 @@ import dataclasses
 import logging
 import os
 import shutil
-import tempfile
 import time
 import zipfile
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from platformdirs import user_data_dir
 
 from engine.analysis.contract import AnalyserResult
 from engine.analysis.pipeline import analyse_file
+from engine.audio.paths import temporary_beside
 from engine.config import APP_NAME, SEARCH, SearchConfig
 from engine.analysis.embedding import Embedder, MusicnnEmbedder
 from engine.models.track_space import TrackSpace
@@ -501,20 +501,16 @@ def _write_whole(target: Path, write) -> bool:
     """``write(file)`` into a temporary file beside ``target``, then rename it over ``target``: a reader
     finds the old file or the whole new one, never a torn or empty one. A failure (a full disk) is
     logged and leaves ``target`` as it was; False then."""
-    tmp = None
     try:
-        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        tmp = Path(name)
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
+        with temporary_beside(target) as tmp:
+            with open(tmp, "wb") as f:
+                write(f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
         return True
     except OSError as e:
         log.warning("could not write the cache %s (%s); going on without it", target, e)
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
         return False
 
 

@@ -19,10 +19,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -31,6 +29,7 @@ import hnswlib
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from engine.audio.paths import temporary_beside
 from engine.config import INDEX, IndexConfig
 from engine.errors import SearchError
 
@@ -353,7 +352,7 @@ class HnswIndex(VectorIndex):
         path.parent.mkdir(parents=True, exist_ok=True)
         sidecar = _sidecar(path)
         sidecar.unlink(missing_ok=True)
-        with _temporary_beside(path) as tmp:
+        with temporary_beside(path) as tmp:
             self._index.save_index(str(tmp))
             size, digest = tmp.stat().st_size, _digest(tmp)
             os.replace(tmp, path)
@@ -367,7 +366,7 @@ class HnswIndex(VectorIndex):
             "blake2b": digest,
             "deleted": sorted(self._deleted),
         }
-        with _temporary_beside(sidecar) as tmp:
+        with temporary_beside(sidecar) as tmp:
             tmp.write_text(json.dumps(header), encoding="utf-8")
             os.replace(tmp, sidecar)
 
@@ -486,18 +485,6 @@ def _sidecar(path: Path) -> Path:
 def _digest(path: Path) -> str:
     with path.open("rb") as f:
         return hashlib.file_digest(f, "blake2b").hexdigest()
-
-
-@contextmanager
-def _temporary_beside(target: Path) -> Iterator[Path]:
-    """A temporary path in the target's folder (so ``os.replace`` onto it is atomic), removed if left behind."""
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=target.name + ".", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _read_header(sidecar: Path) -> dict:
